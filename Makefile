@@ -1,0 +1,43 @@
+# Palīgs: `make run` starts the bot, `make test` runs every test. Both set up what they need.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+MODEL := models/paligs.tar.gz
+DATA := nlu bot/data
+TRAINING_INPUTS := config.yml domain.yml $(wildcard nlu/*.yml nlu/*.py bot/data/*.yml)
+PYTHON310 := $(shell command -v python3.10 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.10*/bin/python 2>/dev/null | tail -n 1)
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
+
+.PHONY: run test train validate eval shell clean
+
+run: $(VENV)/.installed $(MODEL)
+	$(PY) -m bot.run $(MODEL)
+
+test: $(VENV)/.installed $(MODEL) validate
+	$(PY) -m pytest tests
+
+train: $(MODEL)
+
+validate: $(VENV)/.installed
+	$(PY) -m rasa data validate --config config.yml --domain domain.yml --data $(DATA) --fail-on-warnings
+
+eval: $(VENV)/.installed
+	$(PY) -m bot.evaluate
+
+shell: $(VENV)/.installed $(MODEL)
+	$(PY) -m bot.run $(MODEL) & trap "kill %1" EXIT; sleep 1; $(PY) -m rasa shell --model $(MODEL) --endpoints endpoints.yml
+
+$(VENV)/.installed: requirements.txt
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 is required (pyenv install 3.10)"; exit 1; }
+	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip<25"
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
+	$(PY) -m rasa train --config config.yml --domain domain.yml --data $(DATA) --out models --fixed-model-name paligs
+	touch $@
+
+clean:
+	rm -rf models .pytest_cache

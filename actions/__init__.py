@@ -1,0 +1,1 @@
+"""Rasa SDK custom actions of Palīgs: registration form, registration, status check."""

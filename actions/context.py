@@ -1,0 +1,46 @@
+"""What the actions share: the register, the catalogue and small message helpers."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Optional
+
+from rasa_sdk import Tracker
+
+from bot import settings
+from bot.register import Register, open_register
+from knowledge_base.catalogue import Catalogue, load_catalogue
+
+# Intents that interrupt a form instead of answering its question.
+INTERRUPTIONS = frozenset({"faq", "cancel", "check_status", "human_handoff", "bot_challenge"})
+
+
+@lru_cache(maxsize=1)
+def register() -> Register:
+    config = settings.load()
+    return open_register(config.database_url, config.secret())
+
+
+def catalogue() -> Catalogue:
+    return load_catalogue()
+
+
+def latest_intent(tracker: Tracker) -> Optional[str]:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def latest_text(tracker: Tracker) -> str:
+    return (tracker.latest_message.get("text") or "").strip()
+
+
+def latest_entity(tracker: Tracker, entity: str) -> Optional[Any]:
+    return next(tracker.get_latest_entity_values(entity), None)
+
+
+def channel_of(tracker: Tracker) -> str:
+    return tracker.get_latest_input_channel() or "unknown"
+
+
+def working_days(days: int) -> str:
+    """“1 darba diena”, “21 darba diena”, “5 darba dienas” (Latvian agreement with numbers)."""
+    singular = days % 10 == 1 and days % 100 != 11
+    return f"{days} darba {'diena' if singular else 'dienas'}"

@@ -1,0 +1,228 @@
+"""The registration dialogue: capture the request, fill the form, save to the register."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.context import (
+    INTERRUPTIONS,
+    catalogue,
+    channel_of,
+    latest_entity,
+    latest_intent,
+    latest_text,
+    register,
+    working_days,
+)
+from bot.privacy import mask_personal_codes
+from bot.register import KINDS
+from nlu.latvian_text import fold, words
+
+logger = logging.getLogger(__name__)
+
+FORM_SLOTS = ("request_text", "kind_predicted", "kind_confirmed", "service_id", "contact_consent", "contact")
+OTHER_SERVICE = "other"
+# A message shorter than this is a wish to register ("Gribu iesniegt sūdzību"), not its content.
+MIN_DESCRIPTION_WORDS = 4
+_KIND_WORDS = (("sudzib", "complaint"), ("ierosin", "suggestion"), ("priekslikum", "suggestion"),
+               ("pieprasij", "service_request"), ("pakalpojum", "service_request"))
+_OTHER_WORDS = ("cits", "cit", "nav saraksta", "neviens", "nezinu")
+_EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
+_PHONE = re.compile(r"^\+?[\d\s()-]{8,20}$")
+
+
+def kind_named_in(text: str) -> Optional[str]:
+    """The kind a citizen names in words (“tā ir sūdzība”), if any."""
+    folded = fold(text)
+    return next((kind for word, kind in _KIND_WORDS if word in folded), None)
+
+
+class ActionCaptureRequest(Action):
+    """Start a registration: remember the message, its predicted kind and any service it names."""
+
+    def name(self) -> Text:
+        return "action_capture_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        text = mask_personal_codes(latest_text(tracker))
+        intent = latest_intent(tracker)
+        events: List[EventType] = [SlotSet(slot, None) for slot in FORM_SLOTS]
+        events.append(SlotSet("registration_saved", None))
+        events.append(SlotSet("kind_predicted", intent if intent in KINDS else None))
+        if len(words(text)) >= MIN_DESCRIPTION_WORDS:
+            events.append(SlotSet("request_text", text))
+            service = catalogue().identify(text)
+            if service:
+                events.append(SlotSet("service_id", service.id))
+        return events
+
+
+class ValidateRegistrationForm(FormValidationAction):
+    """Asks only for what is needed and understands typed as well as clicked answers."""
+
+    def name(self) -> Text:
+        return "validate_registration_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        slots = ["request_text", "kind_confirmed"]
+        if tracker.get_slot("kind_confirmed") == "service_request":
+            slots.append("service_id")
+        slots.append("contact_consent")
+        if tracker.get_slot("contact_consent"):
+            slots.append("contact")
+        return slots
+
+    @staticmethod
+    def _answers(tracker: Tracker, slot: str) -> bool:
+        """The latest message answers the question about this slot (not an interruption)."""
+        return tracker.get_slot("requested_slot") == slot and latest_intent(tracker) not in INTERRUPTIONS
+
+    async def extract_request_text(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if not self._answers(tracker, "request_text"):
+            return {}
+        return {"request_text": latest_text(tracker)}
+
+    def validate_request_text(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        text = mask_personal_codes(str(value or "")).strip()
+        if not words(text):
+            return {"request_text": None}
+        result: Dict[Text, Any] = {"request_text": text}
+        intent = latest_intent(tracker)
+        if tracker.get_slot("requested_slot") == "request_text" and intent in KINDS:
+            result["kind_predicted"] = intent
+        service = catalogue().identify(text)
+        if service and not tracker.get_slot("service_id"):
+            result["service_id"] = service.id
+        return result
+
+    async def extract_kind_confirmed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if not self._answers(tracker, "kind_confirmed"):
+            return {}
+        intent = latest_intent(tracker)
+        if intent == "inform" and latest_entity(tracker, "kind"):
+            return {"kind_confirmed": latest_entity(tracker, "kind")}
+        if intent == "affirm":
+            return {"kind_confirmed": tracker.get_slot("kind_predicted")}
+        return {"kind_confirmed": kind_named_in(latest_text(tracker)) or "unknown"}
+
+    def validate_kind_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return {"kind_confirmed": value if value in KINDS else None}
+
+    async def extract_service_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if not self._answers(tracker, "service_id"):
+            return {}
+        chosen = latest_entity(tracker, "service")
+        if chosen and latest_intent(tracker) == "inform":
+            return {"service_id": chosen}
+        text = latest_text(tracker)
+        service = catalogue().identify(text)
+        if service:
+            return {"service_id": service.id}
+        if any(word in _OTHER_WORDS for word in words(text)):
+            return {"service_id": OTHER_SERVICE}
+        return {"service_id": f"?{text}"}
+
+    def validate_service_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if value == OTHER_SERVICE or catalogue().get(str(value)):
+            return {"service_id": value}
+        dispatcher.utter_message(text="Šādu pakalpojumu mūsu katalogā neatradu.")
+        return {"service_id": None}
+
+    def validate_contact(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        text = str(value or "").strip()
+        if latest_intent(tracker) == "deny" or fold(text) in {"ne", "nevelos", "nav"}:
+            return {"contact": None, "contact_consent": False}
+        if _EMAIL.match(text) or (_PHONE.match(text) and sum(c.isdigit() for c in text) >= 8):
+            return {"contact": text}
+        dispatcher.utter_message(response="utter_invalid_contact")
+        return {"contact": None}
+
+
+class ActionAskServiceId(Action):
+    """Ask which service is meant, offering the closest catalogue entries as buttons."""
+
+    def name(self) -> Text:
+        return "action_ask_service_id"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        found = catalogue().search(tracker.get_slot("request_text") or "")
+        buttons = [
+            {"title": service.name, "payload": f'/inform{{"service": "{service.id}"}}'}
+            for service, _ in found
+        ]
+        buttons.append({"title": "Cits pakalpojums", "payload": f'/inform{{"service": "{OTHER_SERVICE}"}}'})
+        dispatcher.utter_message(
+            text="Kuru pakalpojumu vēlaties pieteikt? Izvēlieties no saraksta vai ierakstiet pakalpojuma nosaukumu.",
+            buttons=buttons,
+        )
+        return []
+
+
+class ActionRegister(Action):
+    """Save the registration in the central register and tell the reference and access code."""
+
+    def name(self) -> Text:
+        return "action_register"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        kind = tracker.get_slot("kind_confirmed")
+        service_id = tracker.get_slot("service_id")
+        service = catalogue().get(service_id) if service_id else None
+        reset = [SlotSet(slot, None) for slot in FORM_SLOTS]
+        try:
+            registration, access_code = await asyncio.to_thread(
+                register().create,
+                kind=kind,
+                kind_predicted=tracker.get_slot("kind_predicted") or kind,
+                text=tracker.get_slot("request_text") or "",
+                channel=channel_of(tracker),
+                sender_id=tracker.sender_id,
+                service_id=service.id if service else None,
+                contact=tracker.get_slot("contact") if tracker.get_slot("contact_consent") else None,
+            )
+        except Exception:  # any failure of the store: tell the citizen nothing was saved
+            logger.exception("Saving a %s registration failed", kind)
+            return [SlotSet("registration_saved", False), *reset]
+        lines = [
+            f"Paldies! Jūsu {registration.kind_name} ir reģistrēta."
+            if kind == "complaint"
+            else f"Paldies! Jūsu {registration.kind_name} ir reģistrēts.",
+            f"Numurs: {registration.reference}",
+            f"Piekļuves kods: {access_code} (saglabājiet to – ar numuru un kodu statusu var uzzināt no jebkuras ierīces).",
+        ]
+        if service:
+            lines.append(
+                f"Pakalpojums: {service.name} ({service.unit}). Solītais izpildes termiņš – {working_days(service.handling_days)}."
+            )
+        elif kind == "service_request":
+            lines.append("Pakalpojumu precizēs darbinieks, un izpildes termiņu jums paziņosim.")
+        lines.append(f"Statusu varat pārbaudīt, uzrakstot “statuss {registration.reference}”.")
+        dispatcher.utter_message(text="\n".join(lines))
+        return [SlotSet("registration_saved", True), *reset]

@@ -1,0 +1,1 @@
+"""Palīgs: a Rasa helpdesk assistant for Latvian public-service institutions."""

@@ -1,0 +1,25 @@
+"""Bring the register's schema up to date (Alembic)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from bot import settings
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def upgrade(database_url: str) -> None:
+    """Create or upgrade the register at the URL to the latest revision."""
+    if database_url.startswith("sqlite:///"):
+        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", database_url)
+    command.upgrade(config, "head")
+
+
+if __name__ == "__main__":
+    upgrade(settings.load().database_url)

@@ -1,0 +1,36 @@
+"""Personal data protection: masking personal codes, hashing identifiers and codes."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+
+# Old form DDMMYY-XNNNN (a valid day and month), new form 32NNNN-NNNNN (since 2017).
+_PERSONAL_CODE = re.compile(
+    r"(?<!\d)(?:(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])\d{2}[-\s]?[0-2]\d{4}"
+    r"|3[2-9]\d{4}[-\s]?\d{5})(?!\d)"
+)
+PERSONAL_CODE_MASK = "[personas kods]"
+_ACCESS_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+ACCESS_CODE_LENGTH = 8
+
+
+def mask_personal_codes(text: str) -> str:
+    """Replace every Latvian personal code in the text by a placeholder."""
+    return _PERSONAL_CODE.sub(PERSONAL_CODE_MASK, text)
+
+
+def keyed_hash(secret: bytes, value: str) -> str:
+    """HMAC-SHA256 of a value under the server secret, as hex."""
+    return hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()
+
+
+def new_access_code() -> str:
+    """A random access code that is easy to read back (no 0/O, 1/I)."""
+    return "".join(secrets.choice(_ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
+
+
+def normalise_access_code(code: str) -> str:
+    """Access codes are case-insensitive and may be typed with spaces or dashes."""
+    return re.sub(r"[\s-]", "", code).upper()

@@ -1,0 +1,1 @@
+"""Knowledge of the institution: its service catalogue and the guideline knowledge base."""

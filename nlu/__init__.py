@@ -1,0 +1,1 @@
+"""Latvian NLU data and the custom NLU components of Palīgs."""
