@@ -9,7 +9,7 @@ PYTHON310 := $(shell command -v python3.10 2>/dev/null || ls -d $$HOME/.pyenv/ve
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: run test train validate eval shell clean
+.PHONY: run test train validate eval crossval shell clean
 
 run: $(VENV)/.installed $(MODEL)
 	$(PY) -m bot.run $(MODEL)
@@ -22,8 +22,8 @@ train: $(MODEL)
 validate: $(VENV)/.installed
 	$(PY) -m rasa data validate --config config.yml --domain domain.yml --data $(DATA) --fail-on-warnings
 
-eval: $(VENV)/.installed
-	$(PY) -m bot.evaluate
+eval: $(VENV)/.installed $(MODEL)
+	$(PY) -m bot.evaluate $(MODEL)
 
 shell: $(VENV)/.installed $(MODEL)
 	$(PY) -m bot.run $(MODEL) & trap "kill %1" EXIT; sleep 1; $(PY) -m rasa shell --model $(MODEL) --endpoints endpoints.yml
@@ -41,3 +41,7 @@ $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 
 clean:
 	rm -rf models .pytest_cache
+
+crossval: $(VENV)/.installed
+	$(PY) -m rasa test nlu --config config.yml --nlu nlu --cross-validation --folds 3 --out results/crossval
+	@cat results/crossval/intent_report.json | $(PY) -c "import json,sys; r=json.load(sys.stdin); [print(f'{k:>18} f1={v[\"f1-score\"]:.3f}') for k,v in r.items() if isinstance(v, dict) and 'f1-score' in v]"

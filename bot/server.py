@@ -36,8 +36,8 @@ async def run_or_apologise(self: RemoteAction, output_channel: Any, nlg: Any, tr
         return await _run_remote_action(self, output_channel, nlg, tracker, domain)
     except ActionExecutionRejection:
         raise
-    except RasaException:
-        logger.error("Action server failed on '%s'; the user is told nothing was saved.", self.name())
+    except RasaException as error:
+        logger.error("Action server failed on '%s' (%s); the user is told so.", self.name(), error)
     events: List[Event] = []
     if not _already_apologised(tracker):
         message = await nlg.generate(UNAVAILABLE_RESPONSE, tracker, output_channel.name())

@@ -23,4 +23,4 @@ def test_bad_input_gets_a_reply_and_nothing_breaks(stack: Stack, name: str) -> N
     assert replies and all(m.get("text", "").strip() for m in replies), replies
     assert not any("Numurs:" in m["text"] for m in replies)
     assert stack.register.count() == before
-    assert "Labdien" in chat.text("sveiki")
+    assert "Labdien" in stack.chat().text("sveiki")
