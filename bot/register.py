@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Optional
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     ForeignKey,
@@ -89,6 +90,14 @@ reference_counters = Table(
     Column("letter", String(1), primary_key=True),
     Column("year", Integer, primary_key=True),
     Column("last_number", Integer, nullable=False),
+)
+
+
+telegram_updates = Table(
+    "telegram_updates",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
 )
 
 
@@ -281,6 +290,17 @@ class Register:
         )
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
+
+    def claim_telegram_update(self, update_id: int) -> bool:
+        """True the first time an update id is seen (also across restarts), False after."""
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        statement = (
+            dialect.insert(telegram_updates)
+            .values(update_id=update_id, received_at=datetime.now(timezone.utc))
+            .on_conflict_do_nothing()
+        )
+        with self.engine.begin() as conn:
+            return conn.execute(statement).rowcount == 1
 
     def count(self) -> int:
         with self.engine.connect() as conn:

@@ -1,7 +1,8 @@
 """Start every process of Palīgs on embedded defaults and stop them all together.
 
-``python -m bot.run`` migrates the register, then runs the action server and the
-Rasa server (REST and socket.io channels) until Ctrl-C or until one of them exits.
+``python -m bot.run`` migrates the register, then runs the action server, the Rasa
+server (REST, socket.io and, when TELEGRAM_TOKEN is set, Telegram) and the web portal
+until Ctrl-C or until one of them exits.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ def commands(config: settings.Settings, model: Path) -> dict[str, list[str]]:
             "--endpoints", str(settings.ROOT / "endpoints.yml"),
             "--cors", "*",
         ],
+        "web": [PYTHON, "-m", "connectors.web.server"],
     }
 
 
@@ -39,6 +41,8 @@ def start(config: settings.Settings, model: Path) -> dict[str, subprocess.Popen]
         "ACTIONS_PORT": str(config.actions_port),
         "DATABASE_URL": config.database_url,
         "PALIGS_DATA_DIR": str(config.data_dir),
+        "RASA_PORT": str(config.rasa_port),
+        "WEB_PORT": str(config.web_port),
     }
     return {
         name: subprocess.Popen(cmd, cwd=settings.ROOT, env=env, start_new_session=True)
@@ -65,8 +69,9 @@ def main() -> int:
     migrate.upgrade(config.database_url)
     processes = start(config, model)
     print(
-        f"Palīgs: Rasa http://localhost:{config.rasa_port} (REST /webhooks/rest/webhook, socket.io), "
-        f"actions http://localhost:{config.actions_port}. Ctrl-C stops everything.",
+        f"Palīgs: web portal http://localhost:{config.web_port}, Rasa http://localhost:{config.rasa_port} "
+        f"(REST /webhooks/rest/webhook, socket.io), actions http://localhost:{config.actions_port}. "
+        "Ctrl-C stops everything.",
         flush=True,
     )
     try:

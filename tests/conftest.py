@@ -18,10 +18,13 @@ import requests
 
 from bot import migrate
 from bot.register import Register, open_register
+from tests.fake_telegram import FakeBotApi
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "paligs.tar.gz"
 SECRET = "test-secret"
+TELEGRAM_TOKEN = "123456:TEST-TOKEN"
+TELEGRAM_SECRET = "webhook-secret-1"
 REFERENCE = re.compile(r"\b[SIP]-\d{4}-\d{6}\b")
 ACCESS_CODE = re.compile(r"Piekļuves kods: ([A-Z0-9]{8})")
 
@@ -132,7 +135,14 @@ def buttons(replies: list[dict]) -> list[dict]:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def telegram_api() -> FakeBotApi:
+    api = FakeBotApi()
+    api.start()
+    return api
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, telegram_api: FakeBotApi) -> Iterator[Stack]:
     if not MODEL.exists():
         pytest.fail(f"No trained model at {MODEL}: run the tests with `make test`.")
     data_dir = tmp_path_factory.mktemp("data")
@@ -146,6 +156,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "PALIGS_SECRET": SECRET,
         "ACTIONS_PORT": str(actions_port),
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        "TELEGRAM_TOKEN": TELEGRAM_TOKEN,
+        "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
+        "TELEGRAM_API_URL": telegram_api.base_url,
+        "TELEGRAM_MODE": "webhook",
     }
     running = Stack(env, free_port(), actions_port, open_register(database_url, SECRET.encode()))
     try:

@@ -1,0 +1,246 @@
+"""Telegram channel for Rasa, built on python-telegram-bot.
+
+Unlike Rasa's built-in (aiogram) channel it makes no call to Telegram at start-up,
+checks the webhook secret token, handles each ``update_id`` once (also across
+restarts), answers the webhook at once and never with 5xx, and can long-poll for
+institutions without a public HTTPS endpoint.
+
+Configuration (environment): TELEGRAM_TOKEN (channel on only when set),
+TELEGRAM_SECRET_TOKEN (required in webhook mode), TELEGRAM_API_URL (Bot API base URL,
+default https://api.telegram.org/bot), TELEGRAM_MODE (``webhook`` or ``polling``).
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import os
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import MessageLimit
+from telegram.ext import AIORateLimiter, ExtBot
+
+from bot import settings
+from bot.register import Register, open_register
+
+logger = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+CHANNEL = "telegram"
+UNSUPPORTED_REPLY = (
+    "Atvainojiet, saprotu tikai teksta ziņas un pogu nospiešanu. Lūdzu, uzrakstiet savu jautājumu vai problēmu."
+)
+EDITED_REPLY = "Labotas ziņas neapstrādāju. Lūdzu, nosūtiet labojumu kā jaunu ziņu."
+MAX_CALLBACK_BYTES = 64
+# Telegram's own commands, mapped to what the bot understands.
+COMMANDS = {"/start": "/greet", "/help": "/greet"}
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: Optional[str]
+    secret_token: Optional[str]
+    api_url: str
+    mode: str
+
+    @classmethod
+    def from_env(cls) -> "TelegramConfig":
+        return cls(
+            token=os.environ.get("TELEGRAM_TOKEN") or None,
+            secret_token=os.environ.get("TELEGRAM_SECRET_TOKEN") or None,
+            api_url=os.environ.get("TELEGRAM_API_URL") or "https://api.telegram.org/bot",
+            mode=os.environ.get("TELEGRAM_MODE", "webhook"),
+        )
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> List[str]:
+    """Split a text into Telegram-sized parts, preferring line and word boundaries."""
+    parts: List[str] = []
+    while len(text) > limit:
+        cut = max(text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
+        cut = cut if cut > limit // 2 else limit
+        parts.append(text[:cut])
+        text = text[cut:].lstrip()
+    return parts + [text] if text else parts
+
+
+class CallbackPayloads:
+    """Button payloads as ``callback_data`` (at most 64 bytes): long ones by a short key."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._long: "OrderedDict[str, str]" = OrderedDict()
+        self._capacity = capacity
+
+    def encode(self, payload: str) -> str:
+        if len(payload.encode()) <= MAX_CALLBACK_BYTES:
+            return payload
+        key = "#" + hashlib.sha256(payload.encode()).hexdigest()[:20]
+        self._long[key] = payload
+        self._long.move_to_end(key)
+        while len(self._long) > self._capacity:
+            self._long.popitem(last=False)
+        return key
+
+    def decode(self, data: str) -> Optional[str]:
+        return self._long.get(data) if data.startswith("#") else data
+
+
+class TelegramOutput(OutputChannel):
+    """Sends the bot's answers to one Telegram chat."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    def __init__(self, bot: ExtBot, chat_id: int, payloads: CallbackPayloads) -> None:
+        self.bot = bot
+        self.chat_id = chat_id
+        self.payloads = payloads
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        for part in split_text(text):
+            await self.bot.send_message(chat_id=self.chat_id, text=part)
+
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        keyboard = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(b["title"], callback_data=self.payloads.encode(b["payload"]))] for b in buttons]
+        )
+        *leading, last = split_text(text) or [""]
+        for part in leading:
+            await self.bot.send_message(chat_id=self.chat_id, text=part)
+        await self.bot.send_message(chat_id=self.chat_id, text=last or "…", reply_markup=keyboard)
+
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+class TelegramInput(InputChannel):
+    """Receives Telegram updates by webhook or long polling and hands them to Rasa."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls(TelegramConfig.from_env())
+
+    def __init__(self, config: TelegramConfig, register: Optional[Register] = None) -> None:
+        self.config = config
+        self.payloads = CallbackPayloads()
+        self._register = register
+        self._tasks: set[asyncio.Task] = set()
+        self.bot: Optional[ExtBot] = (
+            ExtBot(config.token, base_url=config.api_url, rate_limiter=AIORateLimiter(max_retries=3))
+            if config.token
+            else None
+        )
+
+    @property
+    def register(self) -> Register:
+        if self._register is None:
+            config = settings.load()
+            self._register = open_register(config.database_url, config.secret())
+        return self._register
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        telegram_webhook = Blueprint("telegram_webhook", __name__)
+
+        @telegram_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if self.bot else "disabled"})
+
+        @telegram_webhook.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            if self.bot is None or self.config.mode != "webhook":
+                return response.json({"error": "Telegram channel is not enabled"}, status=404)
+            if not self._secret_ok(request.headers.get(SECRET_HEADER)):
+                return response.json({"error": "forbidden"}, status=403)
+            try:
+                update = Update.de_json(request.json, self.bot)
+            except Exception:  # malformed JSON or not an Update
+                return response.json({"error": "malformed update"}, status=400)
+            self._spawn(self.handle(update, on_new_message))
+            return response.json({"status": "accepted"})
+
+        @telegram_webhook.listener("after_server_start")
+        async def start_polling(*_: Any) -> None:
+            if self.bot is not None and self.config.mode == "polling":
+                self._spawn(self.poll(on_new_message))
+
+        return telegram_webhook
+
+    def _secret_ok(self, given: Optional[str]) -> bool:
+        expected = self.config.secret_token
+        return bool(expected and given and hmac.compare_digest(expected, given))
+
+    def _spawn(self, coroutine: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def poll(self, on_new_message: OnNewMessage) -> None:
+        """Long-poll getUpdates forever, backing off while Telegram is unreachable."""
+        assert self.bot is not None
+        offset, backoff = None, 1.0
+        while True:
+            try:
+                updates = await self.bot.get_updates(offset=offset, timeout=30)
+                backoff = 1.0
+            except Exception as error:
+                logger.warning("Telegram getUpdates failed (%s); retrying in %.0f s", error, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 60)
+                continue
+            for update in updates:
+                offset = update.update_id + 1
+                await self.handle(update, on_new_message)
+
+    async def handle(self, update: Update, on_new_message: OnNewMessage) -> None:
+        """Process one update once; failures are logged, never raised to Telegram."""
+        try:
+            if not await asyncio.to_thread(self.register.claim_telegram_update, update.update_id):
+                return
+            await self._dispatch(update, on_new_message)
+        except Exception:
+            logger.exception("Telegram update %s could not be processed", update.update_id)
+
+    async def _dispatch(self, update: Update, on_new_message: OnNewMessage) -> None:
+        assert self.bot is not None
+        if update.callback_query:
+            query = update.callback_query
+            await query.answer()
+            payload = self.payloads.decode(query.data or "")
+            chat = query.message.chat.id if query.message else query.from_user.id
+            if payload:
+                await self._to_rasa(payload, query.from_user.id, chat, on_new_message)
+            else:
+                await self.bot.send_message(chat_id=chat, text="Šī poga vairs nav aktīva. Lūdzu, uzrakstiet atbildi.")
+            return
+        if update.edited_message:
+            await self.bot.send_message(chat_id=update.edited_message.chat.id, text=EDITED_REPLY)
+            return
+        message = update.message
+        if message is None or message.from_user is None:
+            return
+        if message.text is None:
+            await self.bot.send_message(chat_id=message.chat.id, text=UNSUPPORTED_REPLY)
+            return
+        text = COMMANDS.get(message.text.split("@")[0].strip(), message.text)
+        await self._to_rasa(text, message.from_user.id, message.chat.id, on_new_message)
+
+    async def _to_rasa(self, text: str, user_id: int, chat_id: int, on_new_message: OnNewMessage) -> None:
+        output = TelegramOutput(self.bot, chat_id, self.payloads)  # type: ignore[arg-type]
+        await on_new_message(
+            UserMessage(text, output, sender_id=str(user_id), input_channel=CHANNEL, metadata={"chat_id": chat_id})
+        )
