@@ -193,7 +193,7 @@ class ActionRegister(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         kind = tracker.get_slot("kind_confirmed")
-        service_id = tracker.get_slot("service_id")
+        service_id = tracker.get_slot("service_id") if kind == "service_request" else None
         service = catalogue().get(service_id) if service_id else None
         reset = [SlotSet(slot, None) for slot in FORM_SLOTS]
         try:

@@ -67,6 +67,7 @@ def main() -> int:
     config = settings.load()
     model = Path(sys.argv[1]) if len(sys.argv) > 1 else settings.ROOT / "models" / "paligs.tar.gz"
     migrate.upgrade(config.database_url)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the children on SIGTERM too
     processes = start(config, model)
     print(
         f"Palīgs: web portal http://localhost:{config.web_port}, Rasa http://localhost:{config.rasa_port} "

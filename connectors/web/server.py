@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -23,7 +24,9 @@ SECURITY_HEADERS = {
 
 
 def bot_url(request: web.Request, rasa_port: int) -> str:
-    return os.environ.get("BOT_URL") or f"{request.scheme}://{request.url.host}:{rasa_port}"
+    """BOT_URL if set, else the Rasa port on the host the visitor used for the portal."""
+    host = urlsplit(f"//{request.host}").hostname or "localhost"
+    return os.environ.get("BOT_URL") or f"{request.scheme}://{host}:{rasa_port}"
 
 
 def create_app(rasa_port: int) -> web.Application:
@@ -46,8 +49,12 @@ def create_app(rasa_port: int) -> web.Application:
             raise web.HTTPNotFound()
         return web.FileResponse(path, headers={**SECURITY_HEADERS, "Access-Control-Allow-Origin": "*"})
 
+    async def no_favicon(_: web.Request) -> web.Response:
+        return web.Response(status=204)
+
     app = web.Application()
     app.router.add_get("/", index)
+    app.router.add_get("/favicon.ico", no_favicon)
     app.router.add_get("/widget/{name:[A-Za-z0-9._-]+}", widget_asset)
     return app
 
