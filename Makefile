@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MODEL := models/paligs.tar.gz
 DATA := nlu bot/data
-TRAINING_INPUTS := config.yml domain.yml $(wildcard nlu/*.yml nlu/*.py bot/data/*.yml)
+FAQ_DATA := nlu/faq.yml
+TRAINING_INPUTS := config.yml domain.yml $(FAQ_DATA) $(wildcard nlu/*.yml nlu/*.py bot/data/*.yml)
 PYTHON310 := $(shell command -v python3.10 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.10*/bin/python 2>/dev/null | tail -n 1)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
@@ -16,7 +17,7 @@ WIDGET_DEPS := connectors/web/node_modules/.installed
 run: $(VENV)/.installed $(WIDGET_DEPS) $(MODEL)
 	$(PY) -m bot.run $(MODEL)
 
-test: $(VENV)/.installed $(WIDGET_DEPS) $(MODEL) chromium
+test: $(VENV)/.installed $(WIDGET_DEPS) $(FAQ_DATA) $(MODEL) chromium
 	$(PY) -m pytest tests
 
 # Headless Chromium for the widget tests (Debian package; Playwright drives it).
@@ -29,7 +30,7 @@ $(WIDGET_DEPS): connectors/web/package.json connectors/web/package-lock.json
 
 train: $(MODEL)
 
-validate: $(VENV)/.installed
+validate: $(VENV)/.installed $(FAQ_DATA)
 	$(PY) -m rasa data validate --config config.yml --domain domain.yml --data $(DATA)
 
 eval: $(VENV)/.installed $(MODEL)
@@ -45,6 +46,9 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
+$(FAQ_DATA): $(VENV)/.installed knowledge_base/guidelines.yml knowledge_base/guidelines.py
+	$(PY) -m knowledge_base.guidelines
+
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 	$(PY) -m rasa train --config config.yml --domain domain.yml --data $(DATA) --out models --fixed-model-name paligs
 	touch $@
@@ -52,6 +56,6 @@ $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 clean:
 	rm -rf models .pytest_cache
 
-crossval: $(VENV)/.installed
+crossval: $(VENV)/.installed $(FAQ_DATA)
 	$(PY) -m rasa test nlu --config config.yml --nlu nlu --cross-validation --folds 3 --out results/crossval
 	@cat results/crossval/intent_report.json | $(PY) -c "import json,sys; r=json.load(sys.stdin); [print(f'{k:>18} f1={v[\"f1-score\"]:.3f}') for k,v in r.items() if isinstance(v, dict) and 'f1-score' in v]"

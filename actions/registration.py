@@ -88,7 +88,11 @@ class ValidateRegistrationForm(FormValidationAction):
     @staticmethod
     def _answers(tracker: Tracker, slot: str) -> bool:
         """The latest message answers the question about this slot (not an interruption)."""
-        return tracker.get_slot("requested_slot") == slot and latest_intent(tracker) not in INTERRUPTIONS
+        return (
+            tracker.get_slot("requested_slot") == slot
+            and latest_intent(tracker) not in INTERRUPTIONS
+            and latest_entity(tracker, "faq_topic") is None
+        )
 
     async def extract_request_text(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
