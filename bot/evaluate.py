@@ -84,6 +84,21 @@ def evaluate_faq(agent: Agent) -> list[FaqOutcome]:
     return [faq_outcome(item, parsed) for item, parsed in zip(items, parse_all(agent, [i["question"] for i in items]))]
 
 
+def own_phrasings_reached(agent: Agent) -> tuple[int, int]:
+    """How many knowledge-base phrasings get their own entry with an answering confidence."""
+    entries = load_guidelines().entries
+    questions = [(entry.id, question) for entry in entries for question in entry.questions]
+    reached = 0
+    for (entry_id, _), parsed in zip(questions, parse_all(agent, [q for _, q in questions])):
+        response = ((parsed.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}).get("response") or {}
+        reached += (
+            parsed["intent"]["name"] == RETRIEVAL_INTENT
+            and response.get("intent_response_key") == f"{RETRIEVAL_INTENT}/{entry_id}"
+            and response.get("confidence", 0.0) >= ANSWER_CONFIDENCE
+        )
+    return reached, len(questions)
+
+
 def main() -> None:
     model = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "models" / "paligs.tar.gz"
     configure_structlog(logging.WARNING)
@@ -105,6 +120,8 @@ def main() -> None:
     print(f"answered with the right facts: {counts['correct']}/{len(outcomes)} ({counts['correct'] / len(outcomes):.1%})")
     print(f"closest topics offered: {counts['offered']}, taken as another intent: {counts['other_intent']}, "
           f"wrong answer stated as fact: {counts['wrong']}")
+    reached, total = own_phrasings_reached(agent)
+    print(f"knowledge-base phrasings answered with their own entry: {reached}/{total}")
     for o in outcomes:
         if o.outcome != "correct":
             print(f"  {o.outcome:>12} {o.confidence:.2f} {o.topic:<28} {o.detail:<28} {o.question}")
