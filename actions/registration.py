@@ -136,15 +136,17 @@ class ValidateRegistrationForm(FormValidationAction):
     async def extract_service_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        if not self._answers(tracker, "service_id"):
+        if tracker.get_slot("requested_slot") != "service_id" or latest_intent(tracker) == "cancel":
             return {}
         chosen = latest_entity(tracker, "service")
         if chosen and latest_intent(tracker) == "inform":
             return {"service_id": chosen}
         text = latest_text(tracker)
         service = catalogue().identify(text)
-        if service:
+        if service:  # a service name is the answer, even when it reads like a question
             return {"service_id": service.id}
+        if not self._answers(tracker, "service_id"):
+            return {}
         if any(word in _OTHER_WORDS for word in words(text)):
             return {"service_id": OTHER_SERVICE}
         return {"service_id": f"?{text}"}
