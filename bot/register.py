@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Optional
+from typing import Any, Optional
 
 from sqlalchemy import (
     BigInteger,
@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.sql.dml import Insert
 
 from bot.privacy import keyed_hash, mask_personal_codes, new_access_code, normalise_access_code
 
@@ -108,6 +109,12 @@ def parse_reference(text: str) -> Optional[str]:
         return None
     letter, year, number = match.groups()
     return f"{letter.upper()}-{year}-{int(number):06d}"
+
+
+def insert_if_absent(dialect_name: str, table: Table, **values: Any) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING, on PostgreSQL and on SQLite."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(table).values(**values).on_conflict_do_nothing()
 
 
 def format_reference(kind: str, year: int, number: int) -> str:
@@ -221,12 +228,7 @@ class Register:
 
     def _next_number(self, conn: Connection, kind: str, year: int) -> int:
         letter = KINDS[kind][0]
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        conn.execute(
-            dialect.insert(reference_counters)
-            .values(letter=letter, year=year, last_number=0)
-            .on_conflict_do_nothing()
-        )
+        conn.execute(insert_if_absent(conn.dialect.name, reference_counters, letter=letter, year=year, last_number=0))
         where = (reference_counters.c.letter == letter) & (reference_counters.c.year == year)
         conn.execute(update(reference_counters).where(where).values(last_number=reference_counters.c.last_number + 1))
         return conn.execute(select(reference_counters.c.last_number).where(where)).scalar_one()
@@ -293,11 +295,8 @@ class Register:
 
     def claim_telegram_update(self, update_id: int) -> bool:
         """True the first time an update id is seen (also across restarts), False after."""
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        statement = (
-            dialect.insert(telegram_updates)
-            .values(update_id=update_id, received_at=datetime.now(timezone.utc))
-            .on_conflict_do_nothing()
+        statement = insert_if_absent(
+            self.engine.dialect.name, telegram_updates, update_id=update_id, received_at=datetime.now(timezone.utc)
         )
         with self.engine.begin() as conn:
             return conn.execute(statement).rowcount == 1
