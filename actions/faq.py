@@ -1,8 +1,9 @@
 """Answers guideline questions from the knowledge base, and only when sure.
 
 Rasa's FallbackClassifier sees intent confidence, not the ResponseSelector's, so this
-action decides: a confident match is answered (with its source); otherwise the closest
-topics are offered as buttons, and "none of these" leads to "I don't know" and a person.
+action decides: one of an entry's own phrasings, or a confident ResponseSelector match, is
+answered (with its source); otherwise the closest topics are offered as buttons, and
+"none of these" leads to "I don't know" and a person.
 """
 from __future__ import annotations
 
@@ -47,6 +48,10 @@ class ActionAnswerFaq(Action):
         chosen: Optional[Entry] = knowledge_base.get(latest_entity(tracker, "faq_topic") or "")
         if chosen:
             self._answer(dispatcher, chosen, long=latest_entity(tracker, "faq_detail") == "long")
+            return []
+        known = knowledge_base.by_phrasing(tracker.latest_message.get("text") or "")
+        if known:
+            self._answer(dispatcher, known)
             return []
         ranking = [r for r in selector_ranking(tracker) if knowledge_base.get(r["id"])]
         if ranking and ranking[0]["confidence"] >= ANSWER_CONFIDENCE:

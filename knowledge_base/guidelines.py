@@ -13,6 +13,8 @@ from typing import Optional
 
 import yaml
 
+from nlu.latvian_text import words
+
 HERE = Path(__file__).resolve().parent
 GUIDELINES_FILE = HERE / "guidelines.yml"
 TRAINING_FILE = HERE.parent / "nlu" / "faq.yml"
@@ -51,9 +53,18 @@ class KnowledgeBase:
     def __init__(self, entries: list[Entry]) -> None:
         self.entries = entries
         self._by_id = {e.id: e for e in entries}
+        self._by_phrasing = {_phrasing_key(q): e for e in entries for q in e.questions}
 
     def get(self, entry_id: str) -> Optional[Entry]:
         return self._by_id.get(entry_id)
+
+    def by_phrasing(self, text: str) -> Optional[Entry]:
+        """The entry one of whose phrasings the text is (ignoring case, diacritics, punctuation)."""
+        return self._by_phrasing.get(_phrasing_key(text))
+
+
+def _phrasing_key(text: str) -> str:
+    return " ".join(words(text))
 
 
 @lru_cache(maxsize=1)

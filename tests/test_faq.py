@@ -35,6 +35,19 @@ def test_training_data_is_generated_from_the_knowledge_base() -> None:
     assert generated == training_data(load_guidelines())
 
 
+def test_every_entry_is_reachable_by_each_of_its_phrasings(agent: Agent) -> None:
+    entries = load_guidelines().entries
+    questions = [(entry, question) for entry in entries for question in entry.questions]
+    misses = []
+    for (entry, question), parsed in zip(questions, evaluate.parse_all(agent, [q for _, q in questions])):
+        tracker = Tracker("s", {}, parsed, [], False, None, {}, "action_listen")
+        dispatcher = CollectingDispatcher()
+        asyncio.run(ActionAnswerFaq().run(dispatcher, tracker, {}))
+        if parsed["intent"]["name"] != "faq" or dispatcher.messages[0]["text"] != entry.text():
+            misses.append((entry.id, question))
+    assert misses == []
+
+
 def test_held_out_questions_never_get_a_wrong_answer_stated_as_fact(agent: Agent) -> None:
     outcomes = evaluate.evaluate_faq(agent)
     assert len(outcomes) >= 80
