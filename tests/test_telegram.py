@@ -184,3 +184,32 @@ def test_long_button_payloads_fit_callback_data() -> None:
     encoded = payloads.encode(long_payload)
     assert len(encoded.encode()) <= MAX_CALLBACK_BYTES and payloads.decode(encoded) == long_payload
     assert payloads.encode("/affirm") == "/affirm"
+
+
+def test_polling_mode_delivers_each_update_once(telegram_api: FakeBotApi, tmp_path) -> None:
+    import asyncio
+
+    from bot import migrate
+    from bot.register import open_register
+    from connectors.telegram import TelegramConfig, TelegramInput
+
+    url = f"sqlite:///{tmp_path / 'register.db'}"
+    migrate.upgrade(url)
+    config = TelegramConfig(token="42:POLL", secret_token=None, api_url=telegram_api.base_url, mode="polling")
+    channel = TelegramInput(config, register=open_register(url, b"secret"))
+    user_id = next(_user_ids)
+    update = text_update(user_id, "sveiki")
+    telegram_api.pending_updates = [update, update]
+    received: list[tuple[str, str, str]] = []
+
+    async def on_new_message(message) -> None:  # type: ignore[no-untyped-def]
+        received.append((message.text, message.sender_id, message.input_channel))
+
+    async def poll_briefly() -> None:
+        task = asyncio.ensure_future(channel.poll(on_new_message))
+        await asyncio.sleep(2)
+        task.cancel()
+
+    asyncio.run(poll_briefly())
+    assert received == [("sveiki", str(user_id), "telegram")]
+    assert telegram_api.called("getUpdates")
