@@ -37,7 +37,10 @@ eval: $(VENV)/.installed $(MODEL)
 	$(PY) -m bot.evaluate $(MODEL)
 
 shell: $(VENV)/.installed $(MODEL)
-	$(PY) -m bot.run $(MODEL) & trap "kill %1" EXIT; sleep 1; $(PY) -m rasa shell --model $(MODEL) --endpoints endpoints.yml
+	$(PY) -m bot.migrate
+	export ACTIONS_PORT=$${ACTIONS_PORT:-5055}; \
+	$(PY) -m rasa_sdk --actions actions --port $$ACTIONS_PORT & trap "kill $$!" EXIT; \
+	$(PY) -m bot.server shell --model $(MODEL) --endpoints endpoints.yml
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 is required (pyenv install 3.10)"; exit 1; }
