@@ -2,7 +2,8 @@
  * Palīgs chat widget. Embed with one tag:
  *   <script src="https://portal.example.lv/widget/paligs-widget.js"
  *           data-bot-url="https://bot.example.lv" data-title="Palīgs" data-lang="lv" defer></script>
- * It talks to Rasa's socket.io channel, keeps the conversation across page reloads and
+ * It talks to Rasa's socket.io channel, keeps the conversation across page reloads of the tab
+ * (sessionStorage: a shared public computer does not show it to the next visitor) and
  * renders everything as text (never as HTML).
  */
 (function () {
@@ -29,8 +30,8 @@
     welcome: "Labdien! Esmu Palīgs. Uzrakstiet savu sūdzību, ierosinājumu, pakalpojuma pieprasījumu vai jautājumu.",
   };
   var STORE = "paligs.";
-  var sessionId = localStorage.getItem(STORE + "session");
-  var transcript = JSON.parse(localStorage.getItem(STORE + "transcript") || "[]");
+  var sessionId = sessionStorage.getItem(STORE + "session");
+  var transcript = JSON.parse(sessionStorage.getItem(STORE + "transcript") || "[]");
   var socket = null;
   var typingTimer = null;
 
@@ -65,7 +66,7 @@
   document.body.appendChild(root);
 
   function save() {
-    localStorage.setItem(STORE + "transcript", JSON.stringify(transcript.slice(-200)));
+    sessionStorage.setItem(STORE + "transcript", JSON.stringify(transcript.slice(-200)));
   }
 
   function render(entry) {
@@ -121,7 +122,7 @@
     });
     socket.on("session_confirm", function (id) {
       sessionId = id;
-      localStorage.setItem(STORE + "session", id);
+      sessionStorage.setItem(STORE + "session", id);
     });
     socket.on("bot_uttered", function (message) {
       setTyping(false);
@@ -144,7 +145,7 @@
   function open(show) {
     panel.hidden = !show;
     launcher.setAttribute("aria-expanded", String(show));
-    localStorage.setItem(STORE + "open", show ? "1" : "");
+    sessionStorage.setItem(STORE + "open", show ? "1" : "");
     if (show) {
       if (!transcript.length) add({ from: "bot", text: TEXT.welcome });
       input.focus();
@@ -180,5 +181,5 @@
 
   transcript.forEach(render);
   withSocketIo(connect);
-  if (localStorage.getItem(STORE + "open")) open(true);
+  if (sessionStorage.getItem(STORE + "open")) open(true);
 })();
