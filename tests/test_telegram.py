@@ -71,8 +71,11 @@ class TelegramUser:
         before = len(self.api.sent(self.id))
         assert post(self.stack, update).status_code == 200
         wait_until(lambda: len(self.api.sent(self.id)) >= before + replies)
-        time.sleep(0.3)  # let the rest of this turn's messages arrive
-        return self.api.sent(self.id)[before:]
+        while True:  # the rest of this turn's messages: until none arrives for half a second
+            count = len(self.api.sent(self.id))
+            time.sleep(0.5)
+            if len(self.api.sent(self.id)) == count:
+                return self.api.sent(self.id)[before:]
 
     def say(self, text: str) -> list[dict]:
         return self.send(text_update(self.id, text))
