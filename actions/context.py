@@ -6,8 +6,7 @@ from typing import Any, Optional
 
 from rasa_sdk import Tracker
 
-from bot import settings
-from bot.register import Register, open_register
+from bot.register import Register, open_configured_register
 from knowledge_base.catalogue import Catalogue, load_catalogue
 
 # Intents that interrupt a form instead of answering its question.
@@ -16,8 +15,7 @@ INTERRUPTIONS = frozenset({"faq", "cancel", "check_status", "human_handoff", "bo
 
 @lru_cache(maxsize=1)
 def register() -> Register:
-    config = settings.load()
-    return open_register(config.database_url, config.secret())
+    return open_configured_register()
 
 
 def catalogue() -> Catalogue:

@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.sql.dml import Insert
 
+from bot import settings
 from bot.privacy import keyed_hash, mask_personal_codes, new_access_code, normalise_access_code
 
 # kind -> (reference letter, Latvian name)
@@ -308,3 +309,9 @@ class Register:
 
 def open_register(url: str, secret: bytes) -> Register:
     return Register(create_register_engine(url), secret)
+
+
+def open_configured_register() -> Register:
+    """The register named by the settings (DATABASE_URL, PALIGS_SECRET)."""
+    config = settings.load()
+    return open_register(config.database_url, config.secret())

@@ -28,8 +28,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import MessageLimit
 from telegram.ext import AIORateLimiter, ExtBot
 
-from bot import settings
-from bot.register import Register, open_register
+from bot.register import Register, open_configured_register
 
 logger = logging.getLogger(__name__)
 
@@ -149,8 +148,7 @@ class TelegramInput(InputChannel):
     @property
     def register(self) -> Register:
         if self._register is None:
-            config = settings.load()
-            self._register = open_register(config.database_url, config.secret())
+            self._register = open_configured_register()
         return self._register
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
