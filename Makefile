@@ -5,7 +5,10 @@ PY := $(VENV)/bin/python
 MODEL := models/paligs.tar.gz
 DATA := nlu bot/data
 FAQ_DATA := nlu/faq.yml
-TRAINING_INPUTS := config.yml domain.yml $(FAQ_DATA) $(wildcard nlu/*.yml nlu/*.py bot/data/*.yml)
+# The model holds the guideline retriever, trained on the knowledge base itself (not only on
+# nlu/faq.yml), so Rasa's own cache, which sees only the NLU data, is bypassed (--force).
+TRAINING_INPUTS := config.yml domain.yml $(FAQ_DATA) $(wildcard nlu/*.yml nlu/*.py bot/data/*.yml knowledge_base/*.py) \
+	knowledge_base/guidelines.yml
 PYTHON310 := $(shell command -v python3.10 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.10*/bin/python 2>/dev/null | tail -n 1)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
@@ -53,7 +56,7 @@ $(FAQ_DATA): $(VENV)/.installed knowledge_base/guidelines.yml knowledge_base/gui
 	$(PY) -m knowledge_base.guidelines
 
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
-	$(PY) -m rasa train --config config.yml --domain domain.yml --data $(DATA) --out models --fixed-model-name paligs
+	$(PY) -m rasa train --config config.yml --domain domain.yml --data $(DATA) --out models --fixed-model-name paligs --force
 	touch $@
 
 clean:

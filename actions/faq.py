@@ -1,13 +1,13 @@
 """Answers guideline questions from the knowledge base, and only when sure.
 
-Rasa's FallbackClassifier sees intent confidence, not the ResponseSelector's, so this
-action decides: one of an entry's own phrasings, or a confident ResponseSelector match, is
-answered (with its source); otherwise the closest topics are offered as buttons, and
-"none of these" leads to "I don't know" and a person.
+The NLU pipeline's ``GuidelineQuestionClassifier`` has found the entry (``guideline`` in the
+parse data): one of an entry's own phrasings, or a clear best match, is answered with its
+source; otherwise the closest topics are offered as buttons, and "none of these" leads to
+"I don't know" and a person.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -15,26 +15,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import latest_entity
-from knowledge_base.guidelines import RETRIEVAL_INTENT, Entry, load_guidelines
-
-# Below this ResponseSelector confidence the bot does not answer as fact (see README, FAQ).
-ANSWER_CONFIDENCE = 0.5
-OFFERED_TOPICS = 3
+from knowledge_base.guidelines import Entry, load_guidelines
 
 
 def topic_payload(entry_id: str, long: bool = False) -> str:
     detail = ', "faq_detail": "long"' if long else ""
     return f'/inform{{"faq_topic": "{entry_id}"{detail}}}'
-
-
-def selector_ranking(tracker: Tracker) -> List[Dict[Text, Any]]:
-    """The ResponseSelector's ranking for the latest message: [{id, confidence}], best first."""
-    selector = (tracker.latest_message.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}
-    return [
-        {"id": item["intent_response_key"].split("/", 1)[1], "confidence": item["confidence"]}
-        for item in selector.get("ranking", [])
-        if "/" in item.get("intent_response_key", "")
-    ]
 
 
 class ActionAnswerFaq(Action):
@@ -49,15 +35,12 @@ class ActionAnswerFaq(Action):
         if chosen:
             self._answer(dispatcher, chosen, long=latest_entity(tracker, "faq_detail") == "long")
             return []
-        known = knowledge_base.by_phrasing(tracker.latest_message.get("text") or "")
-        if known:
-            self._answer(dispatcher, known)
+        finding = tracker.latest_message.get("guideline") or {}
+        answer = knowledge_base.get(finding.get("answer") or "")
+        if answer:
+            self._answer(dispatcher, answer)
             return []
-        ranking = [r for r in selector_ranking(tracker) if knowledge_base.get(r["id"])]
-        if ranking and ranking[0]["confidence"] >= ANSWER_CONFIDENCE:
-            self._answer(dispatcher, knowledge_base.get(ranking[0]["id"]))
-            return []
-        closest = [knowledge_base.get(r["id"]) for r in ranking[:OFFERED_TOPICS]]
+        closest = [knowledge_base.get(entry_id) for entry_id in finding.get("closest", [])]
         buttons = [{"title": entry.title, "payload": topic_payload(entry.id)} for entry in closest if entry]
         buttons.append({"title": "Neviens no šiem", "payload": "/deny"})
         dispatcher.utter_message(text="Neesmu pārliecināts, ko tieši jautājat. Vai jūs interesē kāda no šīm tēmām?",

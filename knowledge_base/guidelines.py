@@ -1,8 +1,8 @@
 """The guideline knowledge base: questions and answers with sources, from the seed documents.
 
 ``knowledge_base/guidelines.yml`` is the one source of truth. ``python -m
-knowledge_base.guidelines`` generates the FAQ training data (``nlu/faq.yml``: the
-``faq/<id>`` retrieval intents and their ``utter_faq/<id>`` responses) from it.
+knowledge_base.guidelines`` generates the ``faq`` intent's training data (``nlu/faq.yml``)
+from it; which entry answers a question is decided by ``knowledge_base.retriever``.
 """
 from __future__ import annotations
 
@@ -18,7 +18,11 @@ from nlu.latvian_text import words
 HERE = Path(__file__).resolve().parent
 GUIDELINES_FILE = HERE / "guidelines.yml"
 TRAINING_FILE = HERE.parent / "nlu" / "faq.yml"
-RETRIEVAL_INTENT = "faq"
+FAQ_INTENT = "faq"
+# The intent classifier learns "guideline question" from a few phrasings of each entry, spread
+# over its list; all of them would outweigh the registration intents. The retriever learns
+# from every phrasing.
+INTENT_EXAMPLES_PER_ENTRY = 9
 SEEDS = {
     "000_03ff0ea343a2588b.txt": "PU2-1 uzdevuma kartīte",
     "001_cadfb7f0fc9318b4.txt": "apmācību materiāls P1.1",
@@ -86,21 +90,16 @@ def load_guidelines(path: Path = GUIDELINES_FILE) -> KnowledgeBase:
     )
 
 
+def intent_examples(entry: Entry) -> tuple[str, ...]:
+    """INTENT_EXAMPLES_PER_ENTRY phrasings spread evenly over the entry's list."""
+    step = max(1, len(entry.questions) // INTENT_EXAMPLES_PER_ENTRY)
+    return entry.questions[::step][:INTENT_EXAMPLES_PER_ENTRY]
+
+
 def training_data(knowledge_base: KnowledgeBase) -> dict:
-    """Rasa NLU training data for the retrieval intent, with one response per entry."""
-    return {
-        "version": "3.1",
-        "nlu": [
-            {
-                "intent": f"{RETRIEVAL_INTENT}/{entry.id}",
-                "examples": "".join(f"- {question}\n" for question in entry.questions),
-            }
-            for entry in knowledge_base.entries
-        ],
-        "responses": {
-            f"utter_{RETRIEVAL_INTENT}/{entry.id}": [{"text": entry.text()}] for entry in knowledge_base.entries
-        },
-    }
+    """Rasa NLU training data for the ``faq`` intent: a few phrasings of every entry."""
+    examples = "".join(f"- {question}\n" for entry in knowledge_base.entries for question in intent_examples(entry))
+    return {"version": "3.1", "nlu": [{"intent": FAQ_INTENT, "examples": examples}]}
 
 
 class _LiteralDumper(yaml.SafeDumper):

@@ -1,16 +1,32 @@
-"""Custom Rasa NLU components for Latvian."""
+"""Custom Rasa NLU components: Latvian tokens, fallback, guideline questions."""
 from __future__ import annotations
 
-from typing import List, Text
+from typing import Any, Dict, List, Optional, Text
 
+import joblib
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from knowledge_base.guidelines import FAQ_INTENT, load_guidelines
+from knowledge_base.retriever import GuidelineRetriever
 from nlu.latvian_text import fold, stem, words
+
+GUIDELINE = "guideline"  # parse-data key with the knowledge base's finding for the message
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
@@ -39,3 +55,76 @@ class LatvianFallbackClassifier(FallbackClassifier):
 
     def _should_fallback(self, message: Message) -> bool:
         return not words(message.get(TEXT) or "") or super()._should_fallback(message)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class GuidelineQuestionClassifier(GraphComponent):
+    """Decides whether a message is a guideline question, and which entry answers it.
+
+    Trains ``knowledge_base.retriever`` on every phrasing of the knowledge base and on the
+    other intents' examples (as "not a guideline question"). DIET learns the ``faq`` intent
+    from only a few phrasings per entry, so that the FAQ does not outweigh the registration
+    intents; this component then corrects DIET both ways:
+
+    - an own phrasing of an entry, or a text the retriever clearly takes for a guideline
+      question (lead of at least ``QUESTION_MARGIN``), becomes ``faq``;
+    - a ``faq`` that the retriever takes for something else becomes DIET's next intent.
+
+    The finding (entry to answer with, closest entries, margins) goes into the parse data
+    as ``guideline``, for ``action_answer_faq``.
+    """
+
+    QUESTION_MARGIN = 0.5
+    FILE = "retriever.joblib"
+
+    def __init__(self, model_storage: ModelStorage, resource: Resource,
+                 retriever: Optional[GuidelineRetriever] = None) -> None:
+        self._model_storage = model_storage
+        self._resource = resource
+        self._retriever = retriever
+
+    @classmethod
+    def create(
+        cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
+    ) -> GuidelineQuestionClassifier:
+        return cls(model_storage, resource)
+
+    @classmethod
+    def load(
+        cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+        execution_context: ExecutionContext, **kwargs: Any,
+    ) -> GuidelineQuestionClassifier:
+        with model_storage.read_from(resource) as directory:
+            return cls(model_storage, resource, joblib.load(directory / cls.FILE))
+
+    def train(self, training_data: TrainingData) -> Resource:
+        not_questions = [m.get(TEXT) for m in training_data.intent_examples if m.get(INTENT) != FAQ_INTENT]
+        self._retriever = GuidelineRetriever(load_guidelines(), not_questions)
+        with self._model_storage.write_to(self._resource) as directory:
+            joblib.dump(self._retriever, directory / self.FILE)
+        return self._resource
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            finding = self._retriever.find(message.get(TEXT) or "")
+            message.set(GUIDELINE, finding.as_dict(), add_to_output=True)
+            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            own_phrasing = self._retriever.knowledge_base.by_phrasing(message.get(TEXT) or "")
+            if own_phrasing or finding.question_margin >= self.QUESTION_MARGIN:
+                self._set_ranking(message, [{INTENT_NAME_KEY: FAQ_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}])
+            elif intent == FAQ_INTENT and finding.question_margin < 0:
+                self._set_ranking(message, self._without_faq(message.get(INTENT_RANKING_KEY) or []))
+        return messages
+
+    @staticmethod
+    def _without_faq(ranking: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+        """DIET's ranking given that the message is not a guideline question (renormalised)."""
+        rest = [r for r in ranking if r.get(INTENT_NAME_KEY) != FAQ_INTENT]
+        total = sum(r[PREDICTED_CONFIDENCE_KEY] for r in rest) or 1.0
+        return [{**r, PREDICTED_CONFIDENCE_KEY: r[PREDICTED_CONFIDENCE_KEY] / total} for r in rest]
+
+    @staticmethod
+    def _set_ranking(message: Message, ranking: List[Dict[Text, Any]]) -> None:
+        message.set(INTENT, ranking[0] if ranking else {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0},
+                    add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

@@ -6,13 +6,15 @@ from typing import Iterator
 
 import pytest
 from rasa.core.agent import Agent
+from rasa.shared.nlu.training_data.loading import load_data
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq import ActionAnswerFaq
 from bot import evaluate
 from knowledge_base.guidelines import SEEDS, TRAINING_FILE, load_guidelines, training_data
-from tests.conftest import MODEL, Stack, buttons
+from knowledge_base.retriever import GuidelineRetriever
+from tests.conftest import MODEL, ROOT, Stack, buttons
 
 @pytest.fixture(scope="module")
 def agent() -> Iterator[Agent]:
@@ -35,6 +37,18 @@ def test_training_data_is_generated_from_the_knowledge_base() -> None:
     assert generated == training_data(load_guidelines())
 
 
+def test_no_phrasing_is_also_an_example_of_another_intent() -> None:
+    """An own phrasing is always taken as a guideline question, so none may mean a registration."""
+    knowledge_base = load_guidelines()
+    clashes = [
+        (example.get("intent"), example.get("text"))
+        for path in sorted((ROOT / "nlu").glob("*.yml")) if path != TRAINING_FILE
+        for example in load_data(str(path)).intent_examples
+        if knowledge_base.by_phrasing(example.get("text"))
+    ]
+    assert clashes == []
+
+
 def test_every_entry_is_reachable_by_each_of_its_phrasings(agent: Agent) -> None:
     entries = load_guidelines().entries
     questions = [(entry, question) for entry in entries for question in entry.questions]
@@ -48,30 +62,37 @@ def test_every_entry_is_reachable_by_each_of_its_phrasings(agent: Agent) -> None
     assert misses == []
 
 
-def test_held_out_questions_never_get_a_wrong_answer_stated_as_fact(agent: Agent) -> None:
+def test_held_out_questions_are_answered_with_the_right_facts_and_never_wrongly(agent: Agent) -> None:
     outcomes = evaluate.evaluate_faq(agent)
+    correct = [o for o in outcomes if o.outcome == "correct"]
     assert len(outcomes) >= 80
     assert [o for o in outcomes if o.outcome == "wrong"] == []
-    assert any(o.outcome == "correct" for o in outcomes)
+    assert len(correct) >= 0.9 * len(outcomes), [o for o in outcomes if o.outcome != "correct"]
 
 
 def test_unsure_match_offers_the_closest_topics() -> None:
-    ranking = [
-        {"intent_response_key": "faq/what_is_complaint", "confidence": 0.31},
-        {"intent_response_key": "faq/what_is_suggestion", "confidence": 0.29},
-        {"intent_response_key": "faq/complaint_vs_suggestion", "confidence": 0.2},
-        {"intent_response_key": "faq/what_is_service", "confidence": 0.1},
-    ]
-    latest = {"text": "?", "intent": {"name": "faq"}, "entities": [],
-              "response_selector": {"faq": {"ranking": ranking, "response": {"confidence": 0.31}}}}
+    closest = ["what_is_complaint", "complaint_vs_suggestion", "what_is_suggestion"]
+    finding = {"answer": None, "closest": closest, "confidence": 0.1, "question_margin": 1.0}
+    latest = {"text": "nu un ko tad īsti nozīmē tā sūdzība", "intent": {"name": "faq"}, "entities": [], "guideline": finding}
     tracker = Tracker("s", {}, latest, [], False, None, {}, "action_listen")
     dispatcher = CollectingDispatcher()
     asyncio.run(ActionAnswerFaq().run(dispatcher, tracker, {}))
     [message] = dispatcher.messages
     titles = [b["title"] for b in message["buttons"]]
     assert "Neesmu pārliecināts" in message["text"] and "Avots" not in message["text"]
-    assert len(titles) == 4 and titles[-1] == "Neviens no šiem"
-    assert titles[0] == load_guidelines().get("what_is_complaint").title
+    assert titles == [load_guidelines().get(entry_id).title for entry_id in closest] + ["Neviens no šiem"]
+
+
+def test_wordless_text_is_never_answered_as_fact(agent: Agent) -> None:
+    texts = ["", "   ", "🙂🙂", "???", "/faq"]
+    for text, parsed in zip(texts, evaluate.parse_all(agent, texts)):
+        assert (parsed.get("guideline") or {}).get("answer") is None, text
+
+
+def test_close_call_between_two_entries_is_not_answered_as_fact() -> None:
+    retriever = GuidelineRetriever(load_guidelines())
+    finding = retriever.find("kas ir")
+    assert finding.confidence < retriever.margin and finding.answer is None and len(finding.closest) == 3
 
 
 def test_question_is_answered_with_its_source(stack: Stack) -> None:
@@ -82,6 +103,13 @@ def test_question_is_answered_with_its_source(stack: Stack) -> None:
 def test_question_without_diacritics(stack: Stack) -> None:
     answer = stack.chat().text("ar ko sudziba atskiras no ierosinajuma")
     assert "Avots:" in answer and "ierosinājum" in answer
+
+
+def test_paraphrase_that_is_not_an_own_phrasing_is_answered(stack: Stack) -> None:
+    question = "nu pastāsti, ar ko īsti atšķiras sūdzība un ierosinājums"
+    assert load_guidelines().by_phrasing(question) is None
+    answer = stack.chat().text(question)
+    assert "Avots:" in answer and "ierosinājum" in answer and "sūdzīb" in answer
 
 
 def test_a_question_about_complaints_does_not_start_a_registration(stack: Stack) -> None:
