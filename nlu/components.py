@@ -27,6 +27,7 @@ from knowledge_base.retriever import GuidelineRetriever
 from nlu.latvian_text import fold, stem, words
 
 GUIDELINE = "guideline"  # parse-data key with the knowledge base's finding for the message
+ANSWERS_TO_THE_BOT = frozenset({"inform", "affirm", "deny"})
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
@@ -67,7 +68,8 @@ class GuidelineQuestionClassifier(GraphComponent):
     intents; this component then corrects DIET both ways:
 
     - an own phrasing of an entry, or a text the retriever clearly takes for a guideline
-      question (lead of at least ``QUESTION_MARGIN``), becomes ``faq``;
+      question (lead of at least ``QUESTION_MARGIN``), becomes ``faq``; except that an
+      answer to the bot's own question ("nē, tas ir ierosinājums") stays one;
     - a ``faq`` that the retriever takes for something else becomes DIET's next intent.
 
     The finding (entry to answer with, closest entries, margins) goes into the parse data
@@ -110,7 +112,8 @@ class GuidelineQuestionClassifier(GraphComponent):
             message.set(GUIDELINE, finding.as_dict(), add_to_output=True)
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             own_phrasing = self._retriever.knowledge_base.by_phrasing(message.get(TEXT) or "")
-            if own_phrasing or finding.question_margin >= self.QUESTION_MARGIN:
+            guessed = finding.question_margin >= self.QUESTION_MARGIN and intent not in ANSWERS_TO_THE_BOT
+            if own_phrasing or guessed:
                 self._set_ranking(message, [{INTENT_NAME_KEY: FAQ_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}])
             elif intent == FAQ_INTENT and finding.question_margin < 0:
                 self._set_ranking(message, self._without_faq(message.get(INTENT_RANKING_KEY) or []))
