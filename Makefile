@@ -7,8 +7,8 @@ DATA := nlu bot/data
 FAQ_DATA := nlu/faq.yml
 # The model holds the guideline retriever, trained on the knowledge base itself (not only on
 # nlu/faq.yml), so Rasa's own cache, which sees only the NLU data, is bypassed (--force).
-TRAINING_INPUTS := config.yml domain.yml $(FAQ_DATA) $(wildcard nlu/*.yml nlu/*.py bot/data/*.yml knowledge_base/*.py) \
-	knowledge_base/guidelines.yml
+TRAINING_INPUTS := config.yml domain.yml $(FAQ_DATA) $(wildcard nlu/*.yml nlu/*.py bot/data/*.yml) \
+	knowledge_base/guidelines.yml knowledge_base/guidelines.py knowledge_base/retriever.py
 PYTHON310 := $(shell command -v python3.10 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.10*/bin/python 2>/dev/null | tail -n 1)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1

@@ -40,6 +40,7 @@ class Finding:
     closest: tuple[Entry, ...]
     confidence: float  # the best entry's lead over the runner-up entry
     question_margin: float  # the best entry's lead over "not a guideline question"
+    own_phrasing: bool  # the text is one of the answer's own phrasings
 
     def as_dict(self) -> dict:
         """The finding as the NLU pipeline passes it on (``guideline`` in the parse data)."""
@@ -90,6 +91,7 @@ class GuidelineRetriever:
         ranking = sorted(scores, key=scores.get, reverse=True)
         best, runner_up = scores[ranking[0]], scores[ranking[1]]
         sure = best - runner_up >= self.margin and bool(words(text))
-        answer = self.knowledge_base.by_phrasing(text) or (self.knowledge_base.get(ranking[0]) if sure else None)
+        known = self.knowledge_base.by_phrasing(text)
+        answer = known or (self.knowledge_base.get(ranking[0]) if sure else None)
         closest = tuple(self.knowledge_base.get(entry_id) for entry_id in ranking[:OFFERED_TOPICS])
-        return Finding(answer, closest, float(best - runner_up), float(best - not_a_question))
+        return Finding(answer, closest, float(best - runner_up), float(best - not_a_question), known is not None)

@@ -111,9 +111,8 @@ class GuidelineQuestionClassifier(GraphComponent):
             finding = self._retriever.find(message.get(TEXT) or "")
             message.set(GUIDELINE, finding.as_dict(), add_to_output=True)
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-            own_phrasing = self._retriever.knowledge_base.by_phrasing(message.get(TEXT) or "")
             guessed = finding.question_margin >= self.QUESTION_MARGIN and intent not in ANSWERS_TO_THE_BOT
-            if own_phrasing or guessed:
+            if finding.own_phrasing or guessed:
                 self._set_ranking(message, [{INTENT_NAME_KEY: FAQ_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}])
             elif intent == FAQ_INTENT and finding.question_margin < 0:
                 self._set_ranking(message, self._without_faq(message.get(INTENT_RANKING_KEY) or []))
