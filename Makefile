@@ -41,8 +41,7 @@ eval: $(VENV)/.installed $(MODEL)
 
 shell: $(VENV)/.installed $(MODEL)
 	$(PY) -m bot.migrate
-	export ACTIONS_PORT=$${ACTIONS_PORT:-5055}; \
-	$(PY) -m rasa_sdk --actions actions --port $$ACTIONS_PORT & trap "kill $$!" EXIT; \
+	$(PY) -m bot.action_server & trap "kill $$!" EXIT; \
 	$(PY) -m bot.server shell --model $(MODEL) --endpoints endpoints.yml
 
 $(VENV)/.installed: requirements.txt

@@ -98,6 +98,7 @@ reference_counters = Table(
 telegram_updates = Table(
     "telegram_updates",
     metadata,
+    Column("bot_id", BigInteger, primary_key=True, autoincrement=False),
     Column("update_id", BigInteger, primary_key=True, autoincrement=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
 )
@@ -294,10 +295,14 @@ class Register:
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
-    def claim_telegram_update(self, update_id: int) -> bool:
-        """True the first time an update id is seen (also across restarts), False after."""
+    def claim_telegram_update(self, bot_id: int, update_id: int) -> bool:
+        """True the first time a bot's update id is seen (also across restarts), False after."""
         statement = insert_if_absent(
-            self.engine.dialect.name, telegram_updates, update_id=update_id, received_at=datetime.now(timezone.utc)
+            self.engine.dialect.name,
+            telegram_updates,
+            bot_id=bot_id,
+            update_id=update_id,
+            received_at=datetime.now(timezone.utc),
         )
         with self.engine.begin() as conn:
             return conn.execute(statement).rowcount == 1

@@ -1,19 +1,22 @@
 """Start every process of Palīgs on embedded defaults and stop them all together.
 
-``python -m bot.run`` migrates the register, then runs the action server, the Rasa
-server (REST, socket.io and, when TELEGRAM_TOKEN is set, Telegram) and the web portal
-until Ctrl-C or until one of them exits.
+``python -m bot.run [model]`` refuses to start when one of its ports is taken, migrates
+the register, then runs the action server, the Rasa server (REST, socket.io and, when
+TELEGRAM_TOKEN is set, Telegram) and the web portal under ``bot.supervisor`` until
+Ctrl-C / SIGTERM, or until one of them exits (then it says which, shows its last log
+lines and stops the rest).
 """
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
+import socket
 import sys
-import time
+import urllib.request
 from pathlib import Path
+from typing import Optional
 
 from bot import migrate, settings
+from bot.supervisor import Supervisor
 
 PYTHON = sys.executable
 
@@ -21,7 +24,7 @@ PYTHON = sys.executable
 def commands(config: settings.Settings, model: Path) -> dict[str, list[str]]:
     """The command line of each process, by name."""
     return {
-        "actions": [PYTHON, "-m", "rasa_sdk", "--actions", "actions", "--port", str(config.actions_port)],
+        "actions": [PYTHON, "-m", "bot.action_server"],
         "rasa": [
             PYTHON, "-m", "bot.server", "run",
             "--model", str(model),
@@ -34,57 +37,106 @@ def commands(config: settings.Settings, model: Path) -> dict[str, list[str]]:
     }
 
 
-def start(config: settings.Settings, model: Path) -> dict[str, subprocess.Popen]:
-    """Start the processes with the settings in their environment."""
-    env = {
+def environment(config: settings.Settings) -> dict[str, str]:
+    """The children's environment: the settings, resolved once, so every process agrees."""
+    return {
         **os.environ,
+        "ACTIONS_HOST": config.actions_host,
         "ACTIONS_PORT": str(config.actions_port),
+        "ACTIONS_URL": config.actions_url,
+        "ACTIONS_TOKEN": config.actions_token(),
         "DATABASE_URL": config.database_url,
         "PALIGS_DATA_DIR": str(config.data_dir),
         "RASA_PORT": str(config.rasa_port),
         "WEB_PORT": str(config.web_port),
-    }
-    return {
-        name: subprocess.Popen(cmd, cwd=settings.ROOT, env=env, start_new_session=True)
-        for name, cmd in commands(config, model).items()
+        "PYTHONUNBUFFERED": "1",
     }
 
 
-def stop(processes: dict[str, subprocess.Popen]) -> None:
-    """Terminate every process (and its children), killing those that do not stop in time."""
-    for process in processes.values():
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    for process in processes.values():
+def listener_pid(port: int) -> Optional[int]:
+    """The process listening on a TCP port, found through /proc (None if unknown)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # 0A: LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            if any(os.readlink(fd) in inodes for fd in fd_dir.iterdir()):
+                return int(fd_dir.parent.name)
+        except OSError:
+            continue
+    return None
+
+
+def port_problem(host: str, port: int) -> Optional[str]:
+    """Why the port cannot be used, naming the process that holds it; None if it is free."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+            return None
+        except OSError:
+            pass
+    pid = listener_pid(port)
+    if pid is None:
+        return f"port {port} is in use"
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        command = "?"
+    return f"port {port} is in use by PID {pid} ({command[:120]})"
+
+
+def ports(config: settings.Settings) -> dict[int, str]:
+    return {config.rasa_port: "0.0.0.0", config.actions_port: config.actions_host, config.web_port: "0.0.0.0"}
+
+
+class ReadyNotice:
+    """Says once when the Rasa server's health check first answers 200."""
+
+    def __init__(self, supervisor: Supervisor, url: str) -> None:
+        self.supervisor, self.url, self.done = supervisor, url, False
+
+    def __call__(self) -> None:
+        if self.done:
+            return
+        try:
+            with urllib.request.urlopen(self.url, timeout=1) as answer:
+                self.done = answer.status == 200
+        except OSError:
+            return
+        if self.done:
+            self.supervisor.say("paligs", f"ready: {self.url} answers 200.")
 
 
 def main() -> int:
     config = settings.load()
     model = Path(sys.argv[1]) if len(sys.argv) > 1 else settings.ROOT / "models" / "paligs.tar.gz"
+    problems = [p for port, host in ports(config).items() if (p := port_problem(host, port))]
+    if problems:
+        for problem in problems:
+            print(f"Palīgs cannot start: {problem}.", file=sys.stderr)
+        return 2
     migrate.upgrade(config.database_url)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the children on SIGTERM too
-    processes = start(config, model)
-    print(
-        f"Palīgs: web portal http://localhost:{config.web_port}, Rasa http://localhost:{config.rasa_port} "
-        f"(REST /webhooks/rest/webhook, socket.io), actions http://localhost:{config.actions_port}. "
-        "Ctrl-C stops everything.",
-        flush=True,
+    log_dir = config.log_dir if config.log_dir is None or config.log_dir.is_absolute() else config.data_dir / config.log_dir
+    supervisor = Supervisor(log_dir=log_dir)
+    if config.rest_token is None:
+        supervisor.say("paligs", "WARNING: REST_TOKEN is not set: the REST channel accepts any client. Set it in production.")
+    env = environment(config)
+    for name, command in commands(config, model).items():
+        supervisor.start(name, command, env, settings.ROOT)
+    supervisor.say(
+        "paligs",
+        f"web portal http://localhost:{config.web_port}, Rasa http://localhost:{config.rasa_port} "
+        f"(REST /webhooks/rest/webhook, socket.io, health /health), actions {config.actions_url}. Ctrl-C stops everything.",
     )
-    try:
-        while all(p.poll() is None for p in processes.values()):
-            time.sleep(0.5)
-        failed = [name for name, p in processes.items() if p.returncode]
-        print(f"Palīgs: {', '.join(failed) or 'a process'} exited; stopping the rest.", flush=True)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        stop(processes)
+    return supervisor.run(every_second=ReadyNotice(supervisor, f"http://127.0.0.1:{config.rasa_port}/health"))
 
 
 if __name__ == "__main__":

@@ -1,24 +1,49 @@
-"""Start the Rasa server so that an unreachable action server is never answered with silence.
+"""Start the Rasa server with Palīgs' changes to Rasa's behaviour, all made here.
 
-Rasa logs a failed custom action and carries on without a word to the user. Here a
-failed call to the action server makes the bot say that nothing was saved, stops any
-active form and waits for the user, once per user message.
 Usage: ``python -m bot.server <rasa arguments>`` (the same arguments as ``rasa``).
+Each change says why and what upstream Rasa 3.6 does:
+
+- ``RemoteAction.run``: upstream logs a failed call to the action server and carries on
+  without a word to the user. Here the bot says that nothing was saved, stops any active
+  form and waits for the user, once per user message.
+- ``Agent.handle_message``: upstream hands a channel's message straight to NLU and the
+  conversation store. Here every message first passes ``bot.ingress`` (cleaned, personal
+  codes masked, flood limit per sender).
+- ``rasa.core.run.configure_app``: upstream has no health check that covers the action
+  server and the register. Here ``GET /health`` answers 200 only when the model is loaded
+  and both answer, else 503.
+- Logging: every formatted log line is masked (``bot.logs``).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import sys
-from typing import Any, List
+from typing import Any, List, Optional
 
+import aiohttp
+from rasa.core import run as rasa_run
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, create_bot_utterance
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.constants import REQUESTED_SLOT
 from rasa.shared.core.events import ActiveLoop, BotUttered, Event, FollowupAction, SlotSet, UserUttered
 from rasa.shared.exceptions import RasaException
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy import text
+
+from bot import ingress, logs, settings
+from bot.register import create_register_engine
 
 logger = logging.getLogger(__name__)
 UNAVAILABLE_RESPONSE = "utter_service_unavailable"
+HEALTH_TIMEOUT_SECONDS = 3
 _run_remote_action = RemoteAction.run
+_handle_message = Agent.handle_message
+_configure_app = rasa_run.configure_app
 
 
 def _already_apologised(tracker: Any) -> bool:
@@ -48,8 +73,77 @@ async def run_or_apologise(self: RemoteAction, output_channel: Any, nlg: Any, tr
     return events + [FollowupAction("action_listen")]
 
 
-def main() -> None:
+class Ingress:
+    """``Agent.handle_message`` behind the ingress door (see ``bot.ingress``)."""
+
+    def __init__(self, flood_limit: int) -> None:
+        self.flood = ingress.FloodLimit(flood_limit)
+
+    async def handle_message(self, agent: Agent, message: UserMessage) -> Optional[List[dict]]:
+        message.text = ingress.clean_text(message.text)
+        admitted, warn = self.flood.admit((message.input_channel, message.sender_id))
+        if not admitted:
+            logger.warning("Flood limit: dropped a message from a %s sender", message.input_channel)
+            if warn:
+                await message.output_channel.send_text_message(message.sender_id, ingress.SLOW_DOWN)
+            return None
+        return await _handle_message(agent, message)
+
+
+async def health_report(app: Sanic, config: settings.Settings, engine: Any) -> dict:
+    """Whether the model is loaded and the action server and the register answer."""
+    agent = getattr(app.ctx, "agent", None)
+    report = {"model": bool(agent and agent.is_ready())}
+    health_url = config.actions_url.rsplit("/", 1)[0] + "/health"
+    try:
+        timeout = aiohttp.ClientTimeout(total=HEALTH_TIMEOUT_SECONDS)
+        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(health_url) as answer:
+            report["action_server"] = answer.status == 200
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        report["action_server"] = False
+
+    def register_answers() -> bool:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT 1")).scalar_one() == 1
+
+    try:
+        report["register"] = await asyncio.wait_for(asyncio.to_thread(register_answers), HEALTH_TIMEOUT_SECONDS)
+    except Exception:  # any failure of the database is "not healthy"
+        report["register"] = False
+    return report
+
+
+def configure_app_with_health(*args: Any, **kwargs: Any) -> Sanic:
+    """Rasa's application plus ``GET /health`` for operators and load balancers."""
+    app = _configure_app(*args, **kwargs)
+    config = settings.load()
+    engine = create_register_engine(config.database_url)
+
+    @app.get("/health")
+    async def health(_: Request) -> HTTPResponse:
+        report = await health_report(app, config, engine)
+        return response.json(report, status=200 if all(report.values()) else 503)
+
+    return app
+
+
+def install(config: settings.Settings) -> None:
+    """Apply every change listed in the module docstring."""
+    logs.install_masking()
+    os.environ.setdefault("ACTIONS_URL", config.actions_url)
+    os.environ.setdefault("ACTIONS_TOKEN", config.actions_token())
+    gate = Ingress(config.flood_limit)
+
+    async def handle_message(agent: Agent, message: UserMessage) -> Optional[List[dict]]:
+        return await gate.handle_message(agent, message)
+
     RemoteAction.run = run_or_apologise  # type: ignore[method-assign]
+    Agent.handle_message = handle_message  # type: ignore[method-assign]
+    rasa_run.configure_app = configure_app_with_health
+
+
+def main() -> None:
+    install(settings.load())
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *sys.argv[1:]]

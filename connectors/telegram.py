@@ -38,9 +38,17 @@ UNSUPPORTED_REPLY = (
     "Atvainojiet, saprotu tikai teksta ziņas un pogu nospiešanu. Lūdzu, uzrakstiet savu jautājumu vai problēmu."
 )
 EDITED_REPLY = "Labotas ziņas neapstrādāju. Lūdzu, nosūtiet labojumu kā jaunu ziņu."
+OLD_BUTTON_REPLY = "Uz šo jautājumu jau ir atbildēts. Lūdzu, izmantojiet pogas pēdējā ziņā vai uzrakstiet, kas jums vajadzīgs."
 MAX_CALLBACK_BYTES = 64
-# Telegram's own commands, mapped to what the bot understands.
+# Telegram's own commands (also "/start <payload>" from a t.me deep link and "/help@botname"),
+# mapped to what the bot understands.
 COMMANDS = {"/start": "/greet", "/help": "/greet"}
+
+
+def command_intent(text: str) -> Optional[str]:
+    """The intent a Telegram command stands for, or None when the text is not such a command."""
+    first = text.split(maxsplit=1)[0] if text.strip() else ""
+    return COMMANDS.get(first.split("@", 1)[0].lower())
 
 
 @dataclass(frozen=True)
@@ -99,10 +107,11 @@ class TelegramOutput(OutputChannel):
     def name(cls) -> Text:
         return CHANNEL
 
-    def __init__(self, bot: ExtBot, chat_id: int, payloads: CallbackPayloads) -> None:
+    def __init__(self, bot: ExtBot, chat_id: int, payloads: CallbackPayloads, keyboards: "OpenKeyboards") -> None:
         self.bot = bot
         self.chat_id = chat_id
         self.payloads = payloads
+        self.keyboards = keyboards
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         for part in split_text(text):
@@ -117,7 +126,35 @@ class TelegramOutput(OutputChannel):
         *leading, last = split_text(text) or [""]
         for part in leading:
             await self.bot.send_message(chat_id=self.chat_id, text=part)
-        await self.bot.send_message(chat_id=self.chat_id, text=last or "…", reply_markup=keyboard)
+        sent = await self.bot.send_message(chat_id=self.chat_id, text=last or "…", reply_markup=keyboard)
+        self.keyboards.opened(self.chat_id, sent.message_id)
+
+
+class OpenKeyboards:
+    """The one keyboard in each chat whose buttons still answer the bot's open question.
+
+    A keyboard stays open until the user's next message or button press; a button on any
+    other message is out of date. Chats not seen since start-up accept any button.
+    """
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self._open: "OrderedDict[int, Optional[int]]" = OrderedDict()
+        self._capacity = capacity
+
+    def _set(self, chat_id: int, message_id: Optional[int]) -> None:
+        self._open[chat_id] = message_id
+        self._open.move_to_end(chat_id)
+        while len(self._open) > self._capacity:
+            self._open.popitem(last=False)
+
+    def opened(self, chat_id: int, message_id: int) -> None:
+        self._set(chat_id, message_id)
+
+    def answered(self, chat_id: int) -> None:
+        self._set(chat_id, None)
+
+    def is_outdated(self, chat_id: int, message_id: int) -> bool:
+        return chat_id in self._open and self._open[chat_id] != message_id
 
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
@@ -137,6 +174,7 @@ class TelegramInput(InputChannel):
     def __init__(self, config: TelegramConfig, register: Optional[Register] = None) -> None:
         self.config = config
         self.payloads = CallbackPayloads()
+        self.keyboards = OpenKeyboards()
         self._register = register
         self._tasks: set[asyncio.Task] = set()
         self.bot: Optional[ExtBot] = (
@@ -178,6 +216,12 @@ class TelegramInput(InputChannel):
 
         return telegram_webhook
 
+    @property
+    def bot_id(self) -> int:
+        """The bot's own id: the number before the colon of its token."""
+        assert self.config.token is not None
+        return int(self.config.token.split(":", 1)[0])
+
     def _secret_ok(self, given: Optional[str]) -> bool:
         expected = self.config.secret_token
         return bool(expected and given and hmac.compare_digest(expected, given))
@@ -188,8 +232,15 @@ class TelegramInput(InputChannel):
         task.add_done_callback(self._tasks.discard)
 
     async def poll(self, on_new_message: OnNewMessage) -> None:
-        """Long-poll getUpdates forever, backing off while Telegram is unreachable."""
+        """Long-poll getUpdates forever, backing off while Telegram is unreachable.
+
+        A webhook left set makes Telegram refuse getUpdates (409), so it is deleted first.
+        """
         assert self.bot is not None
+        try:
+            await self.bot.delete_webhook()
+        except Exception as error:
+            logger.error("Telegram deleteWebhook failed (%s): while a webhook is set, polling gets nothing", error)
         offset, backoff = None, 1.0
         while True:
             try:
@@ -207,7 +258,7 @@ class TelegramInput(InputChannel):
     async def handle(self, update: Update, on_new_message: OnNewMessage) -> None:
         """Process one update once; failures are logged, never raised to Telegram."""
         try:
-            if not await asyncio.to_thread(self.register.claim_telegram_update, update.update_id):
+            if not await asyncio.to_thread(self.register.claim_telegram_update, self.bot_id, update.update_id):
                 return
             await self._dispatch(update, on_new_message)
         except Exception:
@@ -220,7 +271,9 @@ class TelegramInput(InputChannel):
             await query.answer()
             payload = self.payloads.decode(query.data or "")
             chat = query.message.chat.id if query.message else query.from_user.id
-            if payload:
+            if query.message and self.keyboards.is_outdated(chat, query.message.message_id):
+                await self.bot.send_message(chat_id=chat, text=OLD_BUTTON_REPLY)
+            elif payload:
                 await self._to_rasa(payload, query.from_user.id, chat, on_new_message)
             else:
                 await self.bot.send_message(chat_id=chat, text="Šī poga vairs nav aktīva. Lūdzu, uzrakstiet atbildi.")
@@ -234,11 +287,12 @@ class TelegramInput(InputChannel):
         if message.text is None:
             await self.bot.send_message(chat_id=message.chat.id, text=UNSUPPORTED_REPLY)
             return
-        text = COMMANDS.get(message.text.split("@")[0].strip(), message.text)
+        text = command_intent(message.text) or message.text
         await self._to_rasa(text, message.from_user.id, message.chat.id, on_new_message)
 
     async def _to_rasa(self, text: str, user_id: int, chat_id: int, on_new_message: OnNewMessage) -> None:
-        output = TelegramOutput(self.bot, chat_id, self.payloads)  # type: ignore[arg-type]
+        self.keyboards.answered(chat_id)
+        output = TelegramOutput(self.bot, chat_id, self.payloads, self.keyboards)  # type: ignore[arg-type]
         await on_new_message(
             UserMessage(text, output, sender_id=str(user_id), input_channel=CHANNEL, metadata={"chat_id": chat_id})
         )

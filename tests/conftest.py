@@ -25,6 +25,8 @@ MODEL = ROOT / "models" / "paligs.tar.gz"
 SECRET = "test-secret"
 TELEGRAM_TOKEN = "123456:TEST-TOKEN"
 TELEGRAM_SECRET = "webhook-secret-1"
+REST_TOKEN = "rest-token-1"
+REST_AUTH = {"Authorization": f"Bearer {REST_TOKEN}"}
 REFERENCE = re.compile(r"\b[SIP]-\d{4}-\d{6}\b")
 ACCESS_CODE = re.compile(r"Piekļuves kods: ([A-Z0-9]{8})")
 
@@ -72,7 +74,7 @@ class Stack:
     def start_actions(self) -> None:
         self._start(
             "actions",
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.actions_port)],
+            [sys.executable, "-m", "bot.action_server"],
             f"http://127.0.0.1:{self.actions_port}/health",
         )
 
@@ -113,6 +115,7 @@ class Chat:
         response = requests.post(
             f"{self.stack.rasa_url}/webhooks/rest/webhook",
             json={"sender": self.sender, "message": text},
+            headers=REST_AUTH,
             timeout=120,
         )
         response.raise_for_status()
@@ -160,6 +163,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, telegram_api: FakeBotApi) ->
         "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
         "TELEGRAM_API_URL": telegram_api.base_url,
         "TELEGRAM_MODE": "webhook",
+        "REST_TOKEN": REST_TOKEN,
+        "LOG_LEVEL": "DEBUG",
     }
     running = Stack(env, free_port(), actions_port, open_register(database_url, SECRET.encode()))
     try:

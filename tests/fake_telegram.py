@@ -54,6 +54,7 @@ class FakeBotApi:
             return web.json_response({"ok": True, "result": updates})
         if method == "sendMessage":
             self._message_id += 1
+            params["message_id"] = self._message_id  # what the bot was told, for pressing its buttons later
             result: Any = {
                 "message_id": self._message_id,
                 "date": int(time.time()),

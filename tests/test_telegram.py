@@ -34,7 +34,8 @@ def text_update(user_id: int, text: str) -> dict:
     return {"update_id": next(_update_ids), "message": message(user_id, text=text)}
 
 
-def button_update(user_id: int, data: str) -> dict:
+def button_update(user_id: int, data: str, message_id: int) -> dict:
+    """A press of a button on the bot's message ``message_id``."""
     return {
         "update_id": next(_update_ids),
         "callback_query": {
@@ -42,7 +43,7 @@ def button_update(user_id: int, data: str) -> dict:
             "from": user(user_id),
             "chat_instance": "42",
             "data": data,
-            "message": message(user_id, text="…"),
+            "message": {**message(user_id, text="…"), "message_id": message_id},
         },
     }
 
@@ -83,7 +84,7 @@ class TelegramUser:
     def press(self, reply: dict, title_part: str) -> list[dict]:
         keyboard = reply["reply_markup"]["inline_keyboard"]
         button = next(row[0] for row in keyboard if title_part in row[0]["text"])
-        return self.send(button_update(self.id, button["callback_data"]))
+        return self.send(button_update(self.id, button["callback_data"], reply["message_id"]))
 
 
 @pytest.fixture()
@@ -95,8 +96,21 @@ def test_text_message_is_answered(tg_user: TelegramUser) -> None:
     assert "Labdien" in tg_user.say("sveiki")[0]["text"]
 
 
-def test_start_command_greets(tg_user: TelegramUser) -> None:
-    assert "Labdien" in tg_user.say("/start")[0]["text"]
+@pytest.mark.parametrize("command", ["/start", "/start kampana42", "/help@paligs_bot", "/START"])
+def test_telegram_commands_greet(tg_user: TelegramUser, command: str) -> None:
+    assert "Labdien" in tg_user.say(command)[0]["text"]
+
+
+def test_a_button_on_an_answered_question_gets_a_short_explanation(stack: Stack, tg_user: TelegramUser) -> None:
+    question = tg_user.say("Ierosinu pie bibliotēkas uzstādīt velosipēdu novietni, tas būtu ērti")[-1]
+    consent = tg_user.press(question, "Jā")[-1]
+    done = tg_user.press(consent, "Nē")
+    assert REFERENCE.search(done[0]["text"])
+    before = stack.register.count()
+    again = tg_user.press(consent, "Nē")
+    assert len(again) == 1 and "jau ir atbildēts" in again[0]["text"]
+    assert tg_user.press(question, "Jā")[0]["text"] == again[0]["text"]
+    assert stack.register.count() == before
 
 
 def test_registration_and_status_check_over_telegram(stack: Stack, telegram_api: FakeBotApi, tg_user: TelegramUser) -> None:
@@ -155,7 +169,7 @@ def test_redelivered_update_is_processed_once(stack: Stack, telegram_api: FakeBo
     question = tg_user.say("Ierosinu uzstādīt vairāk soliņu pilsētas parkā, būtu jauki")[-1]
     consent = tg_user.press(question, "Jā")[-1]
     button = next(row[0] for row in consent["reply_markup"]["inline_keyboard"] if "Nē" in row[0]["text"])
-    final = button_update(tg_user.id, button["callback_data"])
+    final = button_update(tg_user.id, button["callback_data"], consent["message_id"])
     before = stack.register.count()
     tg_user.send(final)
     sent = len(telegram_api.sent(tg_user.id))
@@ -165,13 +179,14 @@ def test_redelivered_update_is_processed_once(stack: Stack, telegram_api: FakeBo
     assert len(telegram_api.sent(tg_user.id)) == sent
 
 
-def test_update_ids_are_remembered_across_restarts(stack: Stack) -> None:
+def test_update_ids_are_remembered_across_restarts_per_bot(stack: Stack) -> None:
     from bot.register import open_register
 
     update_id = next(_update_ids)
-    assert stack.register.claim_telegram_update(update_id)
+    assert stack.register.claim_telegram_update(123456, update_id)
     reopened = open_register(stack.env["DATABASE_URL"], b"other-process")
-    assert not reopened.claim_telegram_update(update_id)
+    assert not reopened.claim_telegram_update(123456, update_id)
+    assert reopened.claim_telegram_update(654321, update_id), "another bot's update with the same id is new"
 
 
 def test_long_texts_are_split_within_telegram_limits() -> None:
@@ -213,6 +228,8 @@ def test_polling_mode_delivers_each_update_once(telegram_api: FakeBotApi, tmp_pa
         await asyncio.sleep(2)
         task.cancel()
 
+    calls_before = len(telegram_api.calls)
     asyncio.run(poll_briefly())
     assert received == [("sveiki", str(user_id), "telegram")]
-    assert telegram_api.called("getUpdates")
+    polling_calls = [method for method, _ in telegram_api.calls[calls_before:]]
+    assert polling_calls[0] == "deleteWebhook" and "getUpdates" in polling_calls

@@ -1,0 +1,76 @@
+"""The one door every user message passes before NLU, the conversation store and the actions.
+
+Every channel (REST, socket.io, Telegram and any to come) hands its messages to Rasa's
+``Agent.handle_message``; ``bot.server`` routes that call through :func:`admit` first. Here
+the text is cleaned (control and zero-width characters removed, length capped) and its
+personal codes are masked, and a sender who writes faster than the flood limit gets one
+"please write slower" per minute while the excess is dropped.
+"""
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections import deque
+from typing import Any, Hashable, Optional
+
+from bot.privacy import mask_personal_codes
+
+MAX_MESSAGE_CHARS = 20_000
+SLOW_DOWN = "Lūdzu, rakstiet lēnāk: saņēmu pārāk daudz ziņu īsā laikā. Pēc brīža varēsim turpināt."
+WINDOW_SECONDS = 60.0
+_KEEP = {"\n", "\t"}
+
+
+def clean_text(text: Optional[str]) -> str:
+    """The text as the bot may see it: NFC, no control or invisible characters, capped, masked."""
+    text = unicodedata.normalize("NFC", text or "")
+    text = "".join(c for c in text if c in _KEEP or unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co"))
+    return mask_personal_codes(text[:MAX_MESSAGE_CHARS])
+
+
+class FloodLimit:
+    """At most ``per_minute`` messages per sender in any sliding minute."""
+
+    def __init__(self, per_minute: int, clock=time.monotonic) -> None:  # type: ignore[no-untyped-def]
+        self.per_minute = per_minute
+        self._clock = clock
+        self._recent: dict[Hashable, deque[float]] = {}
+        self._warned_at: dict[Hashable, float] = {}
+
+    def admit(self, sender: Hashable) -> tuple[bool, bool]:
+        """(admitted, warn): whether to process the message, and whether to say "slower" now."""
+        now = self._clock()
+        if len(self._recent) > 10_000:
+            self._forget_idle(now)
+        recent = self._recent.setdefault(sender, deque())
+        while recent and now - recent[0] >= WINDOW_SECONDS:
+            recent.popleft()
+        if len(recent) < self.per_minute:
+            recent.append(now)
+            return True, False
+        warned = self._warned_at.get(sender)
+        if warned is not None and now - warned < WINDOW_SECONDS:
+            return False, False
+        self._warned_at[sender] = now
+        return False, True
+
+    def _forget_idle(self, now: float) -> None:
+        for sender in [s for s, r in self._recent.items() if not r or now - r[-1] >= WINDOW_SECONDS]:
+            self._recent.pop(sender, None)
+            self._warned_at.pop(sender, None)
+
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_SENDER_CHARS = 128
+
+
+def body_problem(data: Any, *, sender_key: str) -> Optional[str]:
+    """Why a channel's message body is unacceptable (a short English reason), or None."""
+    if not isinstance(data, dict):
+        return "the body must be a JSON object"
+    sender = data.get(sender_key)
+    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
+        return f"'{sender_key}' must be a non-empty string of at most {MAX_SENDER_CHARS} characters"
+    if not isinstance(data.get("message"), str):
+        return "'message' must be a string"
+    return None

@@ -1,0 +1,33 @@
+"""Logging for every process: no log line ever shows a personal code.
+
+``install_masking()`` wraps ``logging.Formatter.format`` so that whatever a process logs
+(Rasa's structured events, Sanic's access log, tracebacks) is masked after formatting,
+whichever handler or formatter prints it. Masking at ingress (``bot.ingress``) keeps
+personal codes out of messages; this is the net under everything else.
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+from bot.privacy import mask_personal_codes
+
+_format = logging.Formatter.format
+
+
+def _masked_format(self: logging.Formatter, record: logging.LogRecord) -> str:
+    return mask_personal_codes(_format(self, record))
+
+
+def install_masking() -> None:
+    """Mask personal codes in every formatted log line of this process (idempotent)."""
+    logging.Formatter.format = _masked_format  # type: ignore[method-assign]
+
+
+def configure() -> None:
+    """Plain logging for the processes that Rasa does not configure (LOG_LEVEL, default INFO)."""
+    install_masking()
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
