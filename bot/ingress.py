@@ -8,6 +8,7 @@ personal codes are masked, and a sender who writes faster than the flood limit g
 """
 from __future__ import annotations
 
+import re
 import time
 import unicodedata
 from collections import deque
@@ -19,6 +20,9 @@ MAX_MESSAGE_CHARS = 20_000
 SLOW_DOWN = "Lūdzu, rakstiet lēnāk: saņēmu pārāk daudz ziņu īsā laikā. Pēc brīža varēsim turpināt."
 WINDOW_SECONDS = 60.0
 _KEEP = {"\n", "\t"}
+# Rasa's own intents a user must not trigger by typing "/restart" and the like.
+INTERNAL_INTENTS = frozenset({"restart", "back", "session_start", "nlu_fallback"})
+_TYPED_INTENT = re.compile(r"^\s*/([^\s{@]+)")
 
 
 def clean_text(text: Optional[str]) -> str:
@@ -26,6 +30,17 @@ def clean_text(text: Optional[str]) -> str:
     text = unicodedata.normalize("NFC", text or "")
     text = "".join(c for c in text if c in _KEEP or unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co"))
     return mask_personal_codes(text[:MAX_MESSAGE_CHARS])
+
+
+def as_plain_text_unless_allowed(text: str, allowed_intents: frozenset[str]) -> str:
+    """A typed "/intent" the domain does not offer (or one of Rasa's internal ones) is just text.
+
+    Buttons send "/affirm", "/inform{...}" and the like, so those stay as they are.
+    """
+    match = _TYPED_INTENT.match(text)
+    if match and (match.group(1) not in allowed_intents or match.group(1) in INTERNAL_INTENTS):
+        return text.replace("/", "", 1)
+    return text
 
 
 class FloodLimit:

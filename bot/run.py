@@ -46,6 +46,7 @@ def environment(config: settings.Settings) -> dict[str, str]:
         "ACTIONS_URL": config.actions_url,
         "ACTIONS_TOKEN": config.actions_token(),
         "DATABASE_URL": config.database_url,
+        "TRACKER_URL": config.tracker_url,
         "PALIGS_DATA_DIR": str(config.data_dir),
         "RASA_PORT": str(config.rasa_port),
         "WEB_PORT": str(config.web_port),

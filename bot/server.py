@@ -8,11 +8,14 @@ Each change says why and what upstream Rasa 3.6 does:
   form and waits for the user, once per user message.
 - ``Agent.handle_message``: upstream hands a channel's message straight to NLU and the
   conversation store. Here every message first passes ``bot.ingress`` (cleaned, personal
-  codes masked, flood limit per sender).
+  codes masked, Rasa's internal intents such as "/restart" not typeable, flood limit per
+  sender).
 - ``rasa.core.run.configure_app``: upstream has no health check that covers the action
   server and the register. Here ``GET /health`` answers 200 only when the model is loaded
   and both answer, else 503.
 - Logging: every formatted log line is masked (``bot.logs``).
+- Telemetry: upstream sends usage data and crash reports (with tracebacks) to Rasa's
+  servers unless told not to; here it is off.
 """
 from __future__ import annotations
 
@@ -80,7 +83,9 @@ class Ingress:
         self.flood = ingress.FloodLimit(flood_limit)
 
     async def handle_message(self, agent: Agent, message: UserMessage) -> Optional[List[dict]]:
-        message.text = ingress.clean_text(message.text)
+        message.text = ingress.as_plain_text_unless_allowed(
+            ingress.clean_text(message.text), frozenset(agent.domain.intents) if agent.domain else frozenset()
+        )
         admitted, warn = self.flood.admit((message.input_channel, message.sender_id))
         if not admitted:
             logger.warning("Flood limit: dropped a message from a %s sender", message.input_channel)
@@ -130,8 +135,11 @@ def configure_app_with_health(*args: Any, **kwargs: Any) -> Sanic:
 def install(config: settings.Settings) -> None:
     """Apply every change listed in the module docstring."""
     logs.install_masking()
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")  # no usage or crash reports leave the host
     os.environ.setdefault("ACTIONS_URL", config.actions_url)
     os.environ.setdefault("ACTIONS_TOKEN", config.actions_token())
+    os.environ.setdefault("TRACKER_URL", config.tracker_url)
+    config.data_dir.mkdir(parents=True, exist_ok=True)
     gate = Ingress(config.flood_limit)
 
     async def handle_message(agent: Agent, message: UserMessage) -> Optional[List[dict]]:

@@ -31,6 +31,15 @@ class Settings:
         """Where the Rasa server calls the action server (ACTIONS_URL, else loopback)."""
         return os.environ.get("ACTIONS_URL") or f"http://127.0.0.1:{self.actions_port}/webhook"
 
+    @property
+    def tracker_url(self) -> str:
+        """Where Rasa keeps conversations: TRACKER_URL, else a server DATABASE_URL, else SQLite."""
+        if os.environ.get("TRACKER_URL"):
+            return os.environ["TRACKER_URL"]
+        if not self.database_url.startswith("sqlite"):
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'conversations.db'}"
+
     def secret(self) -> bytes:
         """Server-side secret for hashing sender ids and access codes.
 

@@ -82,6 +82,7 @@ class Supervisor:
         child.reader = threading.Thread(target=self._relay, args=(child,), daemon=True)
         child.reader.start()
         self.children.append(child)
+        self.say("paligs", f"{name} started (PID {process.pid}).")
 
     def _relay(self, child: Child) -> None:
         assert child.process.stdout is not None

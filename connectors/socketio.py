@@ -33,7 +33,7 @@ class SocketIOInput(RasaSocketIOInput):
         handlers: Dict[str, Callable] = sio.handlers[namespace]
         user_uttered, session_request = handlers[self.user_message_evt], handlers["session_request"]
 
-        async def checked_message(sid: Text, data: Any) -> None:
+        async def checked_message(sid: Text, data: Any = None) -> None:
             problem = body_problem(data, sender_key="session_id")
             if problem is None and len(json.dumps(data)) > MAX_BODY_BYTES:
                 problem = f"the message is larger than {MAX_BODY_BYTES // 1024} KB"
@@ -42,7 +42,7 @@ class SocketIOInput(RasaSocketIOInput):
                 return
             await user_uttered(sid, {key: data[key] for key in ("message", "session_id") if key in data})
 
-        async def checked_session_request(sid: Text, data: Optional[Any]) -> None:
+        async def checked_session_request(sid: Text, data: Optional[Any] = None) -> None:
             session_id = data.get("session_id") if isinstance(data, dict) else None
             if not isinstance(session_id, str) or not 0 < len(session_id) <= MAX_SENDER_CHARS:
                 session_id = None

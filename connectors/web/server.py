@@ -5,13 +5,14 @@ to the Rasa socket.io channel at BOT_URL (default: this host, RASA_PORT).
 """
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot import settings
+from bot import logs, settings
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -60,7 +61,9 @@ def create_app(rasa_port: int) -> web.Application:
 
 
 def main() -> None:
+    logs.configure()
     config = settings.load()
+    logging.getLogger(__name__).info("Web portal on http://0.0.0.0:%d", config.web_port)
     web.run_app(create_app(config.rasa_port), host="0.0.0.0", port=config.web_port, print=None)
 
 
