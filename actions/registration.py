@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import uuid
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -27,7 +28,9 @@ from nlu.latvian_text import fold, words
 
 logger = logging.getLogger(__name__)
 
-FORM_SLOTS = ("request_text", "kind_predicted", "kind_confirmed", "service_id", "contact_consent", "contact")
+FORM_SLOTS = (
+    "request_text", "kind_predicted", "kind_confirmed", "service_id", "contact_consent", "contact", "submission_id",
+)
 OTHER_SERVICE = "other"
 # A message shorter than this is a wish to register ("Gribu iesniegt sūdzību"), not its content.
 MIN_DESCRIPTION_WORDS = 4
@@ -55,6 +58,7 @@ class ActionCaptureRequest(Action):
         intent = latest_intent(tracker)
         events: List[EventType] = [SlotSet(slot, None) for slot in FORM_SLOTS]
         events.append(SlotSet("registration_saved", None))
+        events.append(SlotSet("submission_id", uuid.uuid4().hex))  # saving this form twice stores it once
         events.append(SlotSet("kind_predicted", intent if intent in KINDS else None))
         if len(words(text)) >= MIN_DESCRIPTION_WORDS:
             events.append(SlotSet("request_text", text))
@@ -212,6 +216,7 @@ class ActionRegister(Action):
                 sender_id=tracker.sender_id,
                 service_id=service.id if service else None,
                 contact=tracker.get_slot("contact") if tracker.get_slot("contact_consent") else None,
+                submission_key=tracker.get_slot("submission_id"),
             )
         except Exception:  # any failure of the store: tell the citizen nothing was saved
             logger.exception("Saving a %s registration failed", kind)

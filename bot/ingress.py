@@ -8,12 +8,14 @@ personal codes are masked, and a sender who writes faster than the flood limit g
 """
 from __future__ import annotations
 
+import json
 import re
 import time
 import unicodedata
 from collections import deque
 from typing import Any, Hashable, Optional
 
+from bot import staff_commands
 from bot.privacy import mask_personal_codes
 
 MAX_MESSAGE_CHARS = 20_000
@@ -41,6 +43,17 @@ def as_plain_text_unless_allowed(text: str, allowed_intents: frozenset[str]) -> 
     if match and (match.group(1) not in allowed_intents or match.group(1) in INTERNAL_INTENTS):
         return text.replace("/", "", 1)
     return text
+
+
+def as_staff_command(text: str) -> str:
+    """A verified staff member's message that reads as a staff command, as the staff intent.
+
+    The original text travels as the ``staff_query`` entity; anything else is left as it is
+    (staff may ask what citizens ask).
+    """
+    if text.lstrip().startswith("/") or staff_commands.parse(text) is None:
+        return text
+    return f"/{staff_commands.STAFF_INTENT}{json.dumps({'staff_query': text}, ensure_ascii=False)}"
 
 
 class FloodLimit:

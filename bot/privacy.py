@@ -31,6 +31,12 @@ def new_access_code() -> str:
     return "".join(secrets.choice(_ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
 
 
+def submission_access_code(secret: bytes, submission_key: str) -> str:
+    """The access code of one form submission: the same each time it is submitted again."""
+    digest = hmac.new(secret, f"access-code:{submission_key}".encode(), hashlib.sha256).digest()
+    return "".join(_ACCESS_CODE_ALPHABET[byte % len(_ACCESS_CODE_ALPHABET)] for byte in digest[:ACCESS_CODE_LENGTH])
+
+
 def normalise_access_code(code: str) -> str:
     """Access codes are case-insensitive and may be typed with spaces or dashes."""
     return re.sub(r"[\s-]", "", code).upper()

@@ -5,11 +5,12 @@ Each change says why and what upstream Rasa 3.6 does:
 
 - ``RemoteAction.run``: upstream logs a failed call to the action server and carries on
   without a word to the user. Here the bot says that nothing was saved, stops any active
-  form and waits for the user, once per user message.
+  form and waits for the user, once per user message; when saving a registration fails
+  (its answer may have been lost after the commit), it offers to save it again instead.
 - ``Agent.handle_message``: upstream hands a channel's message straight to NLU and the
   conversation store. Here every message first passes ``bot.ingress`` (cleaned, personal
-  codes masked, Rasa's internal intents such as "/restart" not typeable, flood limit per
-  sender).
+  codes masked, Rasa's internal intents such as "/restart" not typeable, a verified staff
+  member's command routed to the staff dialogue, flood limit per sender).
 - ``RemoteAction._validate_action_result``: upstream calls ``jsonschema.validate`` on every
   action response, which first checks the schema itself against its meta-schema; under
   load that was about 63% of the Rasa server's CPU. Here the validator is built once.
@@ -45,9 +46,14 @@ from sqlalchemy import text
 
 from bot import ingress, logs, settings
 from bot.register import create_register_engine
+from bot.staff import VERIFIED_CHANNELS, StaffDirectory, open_directory, verified_staff
+from bot.staff_commands import STAFF_INTENT
 
 logger = logging.getLogger(__name__)
 UNAVAILABLE_RESPONSE = "utter_service_unavailable"
+# Saving a registration may have succeeded when its answer is lost: offer to save it again
+# (idempotent, the same reference) rather than saying it was not saved.
+SAVE_ACTION, UNCONFIRMED_RESPONSE = "action_register", "utter_registration_unconfirmed"
 HEALTH_TIMEOUT_SECONDS = 3
 _run_remote_action = RemoteAction.run
 _handle_message = Agent.handle_message
@@ -71,6 +77,8 @@ async def run_or_apologise(self: RemoteAction, output_channel: Any, nlg: Any, tr
         raise
     except RasaException as error:
         logger.error("Action server failed on '%s' (%s); the user is told so.", self.name(), error)
+    if self.name() == SAVE_ACTION:
+        return [FollowupAction(UNCONFIRMED_RESPONSE)]
     events: List[Event] = []
     if not _already_apologised(tracker):
         message = await nlg.generate(UNAVAILABLE_RESPONSE, tracker, output_channel.name())
@@ -99,11 +107,22 @@ class Ingress:
 
     def __init__(self, flood_limit: int) -> None:
         self.flood = ingress.FloodLimit(flood_limit)
+        self._directory: Optional[StaffDirectory] = None
+
+    async def is_staff(self, message: UserMessage) -> bool:
+        if message.input_channel not in VERIFIED_CHANNELS:
+            return False
+        if self._directory is None:
+            self._directory = open_directory()
+        return await asyncio.to_thread(verified_staff, self._directory, message.input_channel, message.sender_id) is not None
 
     async def handle_message(self, agent: Agent, message: UserMessage) -> Optional[List[dict]]:
-        message.text = ingress.as_plain_text_unless_allowed(
-            ingress.clean_text(message.text), frozenset(agent.domain.intents) if agent.domain else frozenset()
-        )
+        text = ingress.clean_text(message.text)
+        intents = frozenset(agent.domain.intents) if agent.domain else frozenset()
+        if await self.is_staff(message):
+            message.text = ingress.as_plain_text_unless_allowed(ingress.as_staff_command(text), intents)
+        else:
+            message.text = ingress.as_plain_text_unless_allowed(text, intents - {STAFF_INTENT})
         admitted, warn = self.flood.admit((message.input_channel, message.sender_id))
         if not admitted:
             logger.warning("Flood limit: dropped a message from a %s sender", message.input_channel)

@@ -18,6 +18,7 @@ import requests
 
 from bot import migrate
 from bot.register import Register, open_register
+from tests.action_proxy import ActionProxy
 from tests.fake_telegram import FakeBotApi
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +60,7 @@ class Stack:
     rasa_port: int
     actions_port: int
     register: Register
+    proxy: ActionProxy
     processes: dict = field(default_factory=dict)
 
     @property
@@ -79,9 +81,19 @@ class Stack:
         )
 
     def stop_actions(self) -> None:
-        process = self.processes.pop("actions")
+        self._stop("actions")
+
+    def kill_actions(self) -> None:
+        """SIGKILL: the action server gets no chance to finish anything."""
+        self.processes.pop("actions").kill()
+
+    def stop_rasa(self) -> None:
+        self._stop("rasa")
+
+    def _stop(self, name: str) -> None:
+        process = self.processes.pop(name)
         process.terminate()
-        process.wait(timeout=20)
+        process.wait(timeout=30)
 
     def start_rasa(self) -> None:
         self._start(
@@ -152,12 +164,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory, telegram_api: FakeBotApi) ->
     database_url = f"sqlite:///{data_dir / 'register.db'}"
     migrate.upgrade(database_url)
     actions_port = free_port()
+    proxy = ActionProxy(f"http://127.0.0.1:{actions_port}")
+    proxy.start()
     env = {
         **os.environ,
         "PALIGS_DATA_DIR": str(data_dir),
         "DATABASE_URL": database_url,
         "PALIGS_SECRET": SECRET,
         "ACTIONS_PORT": str(actions_port),
+        "ACTIONS_URL": proxy.url,
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "TELEGRAM_TOKEN": TELEGRAM_TOKEN,
         "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
@@ -166,7 +181,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, telegram_api: FakeBotApi) ->
         "REST_TOKEN": REST_TOKEN,
         "LOG_LEVEL": "DEBUG",
     }
-    running = Stack(env, free_port(), actions_port, open_register(database_url, SECRET.encode()))
+    running = Stack(env, free_port(), actions_port, open_register(database_url, SECRET.encode()), proxy)
     try:
         running.start_actions()
         running.start_rasa()

@@ -1,13 +1,13 @@
 """A local stand-in for the Telegram Bot API (aiohttp on loopback) that records calls."""
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 import time
-from typing import Any, Optional
+from typing import Any
 
 from aiohttp import web
+
+from tests.loopback import serve_in_thread
 
 
 class FakeBotApi:
@@ -17,26 +17,12 @@ class FakeBotApi:
         self.calls: list[tuple[str, dict]] = []
         self.pending_updates: list[dict] = []
         self._message_id = 0
-        self._loop = asyncio.new_event_loop()
-        self._runner: Optional[web.AppRunner] = None
         self.port = 0
 
     def start(self) -> None:
-        ready = threading.Event()
-        threading.Thread(target=self._serve, args=(ready,), daemon=True).start()
-        ready.wait(10)
-
-    def _serve(self, ready: threading.Event) -> None:
-        asyncio.set_event_loop(self._loop)
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app)
-        self._loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        self._loop.run_until_complete(site.start())
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        ready.set()
-        self._loop.run_forever()
+        self.port = serve_in_thread(app)
 
     @property
     def base_url(self) -> str:

@@ -161,6 +161,7 @@ def test_bad_telegram_bodies_never_get_5xx(stack: Stack, body: str) -> None:
 
 
 HOSTILE_MESSAGES = {
+    "empty": "",
     "script tag": "<script>alert(document.cookie)</script>",
     "img onerror": '<img src=x onerror="alert(1)">',
     "html entities": "&lt;b&gt;bold&lt;/b&gt; &#x3C;script&#x3E;",

@@ -51,6 +51,27 @@ def test_concurrent_writers_never_share_a_reference(register: Register) -> None:
     assert sorted(int(r.rsplit("-", 1)[1]) for r in refs) == list(range(1, 61))
 
 
+def test_a_submission_saved_again_returns_the_first_registration_and_code(register: Register) -> None:
+    def submit(key: str):
+        return register.create(kind="complaint", kind_predicted="suggestion", text="Nav izvesti atkritumi",
+                               channel="rest", sender_id="alice", submission_key=key)
+
+    first, code = submit("form-1")
+    again, code_again = submit("form-1")
+    assert (again.reference, code_again) == (first.reference, code)
+    assert register.access_code_matches(again, code_again) and register.count() == 1
+    other, other_code = submit("form-2")
+    assert other.reference != first.reference and other_code != code and register.count() == 2
+
+
+def test_concurrent_saves_of_one_submission_store_it_once(register: Register) -> None:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: register.create(kind="suggestion", kind_predicted="suggestion",
+                                                          text="Soliņi parkā", channel="rest", sender_id="bob",
+                                                          submission_key="form-concurrent"), range(8)))
+    assert len({(r.reference, code) for r, code in results}) == 1 and register.count() == 1
+
+
 def test_owner_and_access_code(register: Register) -> None:
     registration, code = create(register)
     assert register.is_owner(registration, "rest", "alice")

@@ -1,126 +1,59 @@
 """The central register of complaints, suggestions and service requests.
 
-One table of registrations, an append-only status history and a counter per
-kind and year that hands out reference numbers ``<K>-<YYYY>-<NNNNNN>``.
+One table of registrations, an append-only status history and a counter per kind and
+year that hands out reference numbers. ``Register`` is the only code that writes them;
+the tables are in ``schema``, kinds and references in ``references``, the life-cycle in
+``lifecycle`` and the staff's lists and counts in ``queries``.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Optional
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    ForeignKey,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    event,
-    func,
-    select,
-    update,
-)
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection, Engine, Row
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.exc import IntegrityError
 
 from bot import settings
-from bot.privacy import keyed_hash, mask_personal_codes, new_access_code, normalise_access_code
+from bot.privacy import (
+    keyed_hash,
+    mask_personal_codes,
+    new_access_code,
+    normalise_access_code,
+    submission_access_code,
+)
+from bot.register.lifecycle import STATUSES, move_problem
+from bot.register.references import KIND_BY_LETTER, KINDS, format_reference, parse_reference
+from bot.register.schema import (
+    create_register_engine,
+    insert_if_absent,
+    metadata,
+    reference_counters,
+    registrations,
+    status_history,
+    telegram_updates,
+)
 
-# kind -> (reference letter, Latvian name)
-KINDS: dict[str, tuple[str, str]] = {
-    "complaint": ("S", "sūdzība"),
-    "suggestion": ("I", "ierosinājums"),
-    "service_request": ("P", "pakalpojuma pieprasījums"),
-}
-KIND_BY_LETTER = {letter: kind for kind, (letter, _) in KINDS.items()}
-
-# Life-cycle (seed 002's seven steps), in order, with the words shown to people.
-STATUSES: dict[str, str] = {
-    "registered": "reģistrēts",
-    "in_review": "izvērtēšanā",
-    "decided": "lēmums pieņemts",
-    "in_progress": "tiek īstenots",
-    "resolved": "atrisināts",
-    "closed": "slēgts",
-}
+__all__ = [
+    "KINDS", "KIND_BY_LETTER", "STATUSES", "MAX_TEXT_LENGTH", "Register", "Registration", "StatusChanged",
+    "MoveRefused", "create_register_engine", "insert_if_absent", "metadata", "open_register",
+    "open_configured_register", "parse_reference",
+]
 
 MAX_TEXT_LENGTH = 20000
-_REFERENCE = re.compile(r"(?<![A-Za-z0-9])([SIPsip])\s*[-–]?\s*(\d{4})\s*[-–]?\s*(\d{1,6})(?!\d)")
-
-metadata = MetaData()
-
-registrations = Table(
-    "registrations",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("reference", String(16), nullable=False, unique=True),
-    Column("kind", String(20), nullable=False),
-    Column("kind_predicted", String(20), nullable=False),
-    Column("text", Text, nullable=False),
-    Column("service_id", String(64)),
-    Column("channel", String(32), nullable=False),
-    Column("sender_hash", String(64), nullable=False, index=True),
-    Column("contact", String(200)),
-    Column("access_code_hash", String(64), nullable=False),
-    Column("status", String(20), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
-
-status_history = Table(
-    "status_history",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("registration_id", ForeignKey("registrations.id"), nullable=False, index=True),
-    Column("from_status", String(20)),
-    Column("to_status", String(20), nullable=False),
-    Column("changed_by", String(100), nullable=False),
-    Column("note", Text),
-    Column("changed_at", DateTime(timezone=True), nullable=False),
-)
-
-reference_counters = Table(
-    "reference_counters",
-    metadata,
-    Column("letter", String(1), primary_key=True),
-    Column("year", Integer, primary_key=True),
-    Column("last_number", Integer, nullable=False),
-)
 
 
-telegram_updates = Table(
-    "telegram_updates",
-    metadata,
-    Column("bot_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
-)
+class StatusChanged(Exception):
+    """The registration changed since the staff member saw it; carries its current state."""
+
+    def __init__(self, current: "Registration") -> None:
+        super().__init__(current.reference)
+        self.current = current
 
 
-def parse_reference(text: str) -> Optional[str]:
-    """The first reference number in the text, normalised (``s 2026 42`` -> ``S-2026-000042``)."""
-    match = _REFERENCE.search(text)
-    if not match:
-        return None
-    letter, year, number = match.groups()
-    return f"{letter.upper()}-{year}-{int(number):06d}"
-
-
-def insert_if_absent(dialect_name: str, table: Table, **values: Any) -> Insert:
-    """INSERT … ON CONFLICT DO NOTHING, on PostgreSQL and on SQLite."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return dialect.insert(table).values(**values).on_conflict_do_nothing()
-
-
-def format_reference(kind: str, year: int, number: int) -> str:
-    return f"{KINDS[kind][0]}-{year}-{number:06d}"
+class MoveRefused(ValueError):
+    """The life-cycle does not allow this move; the message says why (Latvian)."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +72,7 @@ class Registration:
     status: str
     created_at: datetime
     updated_at: datetime
+    submission_key: Optional[str] = None
 
     @property
     def kind_name(self) -> str:
@@ -152,25 +86,6 @@ class Registration:
     def from_row(cls, row: Row) -> "Registration":
         fields = {name: row._mapping[name] for name in cls.__dataclass_fields__}
         return cls(**fields)
-
-
-def create_register_engine(url: str) -> Engine:
-    """An engine; on SQLite writers take the lock at BEGIN so counters never race."""
-    if not url.startswith("sqlite"):
-        return create_engine(url, future=True, pool_pre_ping=True)
-    engine = create_engine(url, future=True, connect_args={"timeout": 30})
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-        dbapi_connection.isolation_level = None
-        dbapi_connection.execute("PRAGMA journal_mode=WAL")
-        dbapi_connection.execute("PRAGMA foreign_keys=ON")
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
 
 
 class Register:
@@ -193,12 +108,42 @@ class Register:
         sender_id: str,
         service_id: Optional[str] = None,
         contact: Optional[str] = None,
+        submission_key: Optional[str] = None,
     ) -> tuple[Registration, str]:
-        """Store a new registration; returns it and its plain access code (shown once)."""
+        """Store a new registration; returns it and its plain access code.
+
+        With a submission key the call is idempotent: the same form submitted again (after
+        its answer was lost) returns the registration stored the first time, with the same
+        access code, and stores nothing new.
+        """
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
+        if submission_key is None:
+            access_code = new_access_code()
+        else:
+            access_code = submission_access_code(self._secret, submission_key)
+            stored = self._find_submission(submission_key)
+            if stored:
+                return stored, access_code
+        try:
+            return self._insert(kind, kind_predicted, text, channel, sender_id, service_id, contact,
+                                submission_key, access_code), access_code
+        except IntegrityError:
+            stored = self._find_submission(submission_key) if submission_key else None
+            if stored is None:
+                raise
+            return stored, access_code  # the same submission, stored by a concurrent call
+
+    def _find_submission(self, submission_key: str) -> Optional[Registration]:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(registrations).where(registrations.c.submission_key == submission_key)).first()
+        return Registration.from_row(row) if row else None
+
+    def _insert(
+        self, kind: str, kind_predicted: str, text: str, channel: str, sender_id: str, service_id: Optional[str],
+        contact: Optional[str], submission_key: Optional[str], access_code: str,
+    ) -> Registration:
         now = datetime.now(timezone.utc)
-        access_code = new_access_code()
         with self.engine.begin() as conn:
             reference = format_reference(kind, now.year, self._next_number(conn, kind, now.year))
             values = dict(
@@ -214,6 +159,7 @@ class Register:
                 status="registered",
                 created_at=now,
                 updated_at=now,
+                submission_key=submission_key,
             )
             registration_id = conn.execute(registrations.insert().values(**values)).inserted_primary_key[0]
             conn.execute(
@@ -226,7 +172,7 @@ class Register:
                     changed_at=now,
                 )
             )
-        return Registration(**values), access_code
+        return Registration(**values)
 
     def _next_number(self, conn: Connection, kind: str, year: int) -> int:
         letter = KINDS[kind][0]
@@ -256,27 +202,47 @@ class Register:
         expected = registration.access_code_hash
         return keyed_hash(self._secret, normalise_access_code(code)) == expected
 
-    def change_status(self, reference: str, to_status: str, changed_by: str, note: Optional[str] = None) -> Registration:
-        """Move a registration to another status and append the change to its history."""
+    def change_status(
+        self,
+        reference: str,
+        to_status: str,
+        changed_by: str,
+        note: Optional[str] = None,
+        expected_status: Optional[str] = None,
+    ) -> Registration:
+        """Move a registration along its life-cycle and append the change to its history.
+
+        Refuses a move the life-cycle does not allow (``MoveRefused``). With ``expected_status``
+        (the status the staff member saw), a registration changed by someone else meanwhile is
+        not touched (``StatusChanged``): of two concurrent moves, one wins.
+        """
         if to_status not in STATUSES:
             raise ValueError(f"unknown status {to_status!r}")
+        note = mask_personal_codes(note.strip()) if note and note.strip() else None
         now = datetime.now(timezone.utc)
         with self.engine.begin() as conn:
             row = conn.execute(select(registrations).where(registrations.c.reference == reference)).first()
             if row is None:
                 raise LookupError(reference)
-            conn.execute(
+            if expected_status is not None and row.status != expected_status:
+                raise StatusChanged(Registration.from_row(row))
+            problem = move_problem(row.status, to_status, note)
+            if problem:
+                raise MoveRefused(problem)
+            changed = conn.execute(
                 update(registrations)
-                .where(registrations.c.id == row.id)
+                .where((registrations.c.id == row.id) & (registrations.c.status == row.status))
                 .values(status=to_status, updated_at=now)
-            )
+            ).rowcount
+            if changed != 1:
+                raise StatusChanged(Registration.from_row(row))
             conn.execute(
                 status_history.insert().values(
                     registration_id=row.id,
                     from_status=row.status,
                     to_status=to_status,
                     changed_by=changed_by,
-                    note=mask_personal_codes(note) if note else None,
+                    note=note,
                     changed_at=now,
                 )
             )

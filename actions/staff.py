@@ -1,0 +1,260 @@
+"""The staff dialogue: open, list, count and move registrations, for verified staff only.
+
+The ingress door turns a verified staff member's command into the ``staff_command`` intent;
+these actions check the identity again against the staff directory (deny by default) and
+answer anyone else exactly as a citizen would be answered: "nesapratu".
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.context import catalogue, channel_of, latest_entity, latest_intent, latest_text, register
+from bot.register import KINDS, STATUSES, MoveRefused, Registration, StatusChanged
+from bot.register.lifecycle import DEFAULT_HANDLING_DAYS, NOTE_REQUIRED, allowed_moves, is_backward
+from bot.register.queries import Filters, deadline, is_overdue, matching, summary
+from bot.staff import StaffMember, open_directory, verified_staff
+from bot.staff_commands import STAFF_INTENT, StaffCommand, parse
+
+PAGE_SIZE = 10
+MOVE_SLOTS = ("staff_move", "staff_note", "staff_confirmed")
+NO_NOTE = "-"
+HELP = (
+    "Darbinieka komandas:\n"
+    "• “S-2026-000042” – pieteikuma kartīte ar vēsturi;\n"
+    "• “atvērtās sūdzības”, “jaunie pieteikumi šonedēļ”, “kavētie pakalpojumu pieprasījumi”, "
+    "“izvērtēšanā esošie ierosinājumi” – saraksti (“vēl” – nākamie 10);\n"
+    "• “cik sūdzību šomēnes?”, “kopsavilkums” – skaiti;\n"
+    "• “mainīt S-2026-000042 statusu uz izvērtēšanā” – statusa maiņa ar piezīmi."
+)
+
+
+def handling_days(service_id: Optional[str]) -> int:
+    service = catalogue().get(service_id) if service_id else None
+    return service.handling_days if service else DEFAULT_HANDLING_DAYS
+
+
+def staff_of(tracker: Tracker) -> Optional[StaffMember]:
+    """The verified staff member writing, looked up in the directory again (never trusted from the message)."""
+    return verified_staff(open_directory(), channel_of(tracker), tracker.sender_id)
+
+
+def command_payload(query: str) -> str:
+    return f"/{STAFF_INTENT}{json.dumps({'staff_query': query}, ensure_ascii=False)}"
+
+
+def card(registration: Registration, history: list[dict], today: date) -> str:
+    """Everything staff need to work one registration."""
+    service = catalogue().get(registration.service_id) if registration.service_id else None
+    due = deadline(registration, handling_days)
+    overdue = " – KAVĒTS" if is_overdue(registration, handling_days, today) else ""
+    predicted = "" if registration.kind == registration.kind_predicted else f" (bots ieteica: {KINDS[registration.kind_predicted][1]})"
+    lines = [
+        f"{registration.reference} – {registration.kind_name}{predicted}",
+        f"Statuss: {registration.status_name}",
+        f"Pakalpojums: {service.name if service else '—'}; termiņš: {due:%d.%m.%Y}{overdue}",
+        f"Kanāls: {registration.channel}; reģistrēts: {registration.created_at:%d.%m.%Y %H:%M}",
+        f"Teksts: {registration.text}",
+    ]
+    if registration.contact:
+        lines.append(f"Kontakts (ar piekrišanu): {registration.contact}")
+    lines.append("Vēsture:")
+    for row in history:
+        change = f"{STATUSES[row['from_status']]} → " if row["from_status"] else ""
+        note = f" – “{row['note']}”" if row["note"] else ""
+        lines.append(f"• {row['changed_at']:%d.%m.%Y %H:%M} {row['changed_by']}: {change}{STATUSES[row['to_status']]}{note}")
+    return "\n".join(lines)
+
+
+def move_buttons(registration: Registration) -> List[Dict[str, str]]:
+    return [
+        {"title": f"→ {STATUSES[status]}", "payload": command_payload(f"mainīt {registration.reference} uz {status_word(status)}")}
+        for status in allowed_moves(registration.status)
+    ]
+
+
+def status_word(status: str) -> str:
+    """The word the command grammar reads back as this status."""
+    return {"registered": "reģistrēts", "in_review": "izvērtēšanā", "decided": "lēmums", "in_progress": "īstenošana",
+            "resolved": "atrisināts", "closed": "slēgts"}[status]
+
+
+class ActionStaffCommand(Action):
+    """Carry out one staff command."""
+
+    def name(self) -> Text:
+        return "action_staff_command"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        member = await asyncio.to_thread(staff_of, tracker)
+        query = latest_entity(tracker, "staff_query") or latest_text(tracker)
+        command = parse(query)
+        if member is None or command is None:
+            dispatcher.utter_message(response="utter_default")
+            return []
+        today = date.today()
+        if command.action == "help":
+            dispatcher.utter_message(text=HELP)
+            return []
+        if command.action in ("list", "more"):
+            return await self._list(dispatcher, tracker, command, today)
+        if command.action == "count":
+            found = await asyncio.to_thread(summary, register().engine, command.filters, handling_days, today)
+            dispatcher.utter_message(text=describe_summary(found))
+            return []
+        registration = await asyncio.to_thread(register().find, command.reference or "")
+        if registration is None:
+            dispatcher.utter_message(text=f"Pieteikums {command.reference} nav atrasts. Pārbaudiet numuru.")
+            return []
+        if command.action == "open" or command.to_status is None:
+            history = await asyncio.to_thread(register().history, registration.reference)
+            dispatcher.utter_message(text=card(registration, history, today), buttons=move_buttons(registration))
+            return []
+        if command.to_status not in allowed_moves(registration.status):
+            dispatcher.utter_message(text=f"No statusa “{registration.status_name}” uz “{STATUSES[command.to_status]}” "
+                                          "pāriet nevar.", buttons=move_buttons(registration))
+            return []
+        move = {"reference": registration.reference, "to": command.to_status, "expected": registration.status}
+        return [SlotSet("staff_move", json.dumps(move)), SlotSet("staff_note", None), SlotSet("staff_confirmed", None),
+                FollowupAction("staff_move_form")]
+
+    @staticmethod
+    async def _list(dispatcher: CollectingDispatcher, tracker: Tracker, command: StaffCommand, today: date) -> List[EventType]:
+        if command.action == "more":
+            state = json.loads(tracker.get_slot("staff_list") or "null")
+            if state is None:
+                dispatcher.utter_message(text="Vispirms palūdziet sarakstu, piemēram, “atvērtās sūdzības”.")
+                return []
+            filters = Filters(**{**state["filters"], "since": date.fromisoformat(state["filters"]["since"])
+                                 if state["filters"]["since"] else None, "statuses": tuple(state["filters"]["statuses"])})
+            offset = state["offset"]
+        else:
+            filters, offset = command.filters, 0
+        found = await asyncio.to_thread(matching, register().engine, filters, handling_days, today)
+        page = found[offset:offset + PAGE_SIZE]
+        if not page:
+            dispatcher.utter_message(text="Šādu pieteikumu nav." if offset == 0 else "Vairāk pieteikumu nav.")
+            return [SlotSet("staff_list", None)]
+        lines = [f"Atrasti {len(found)}; rādu {offset + 1}–{offset + len(page)} (jaunākie vispirms):"]
+        for r in page:
+            late = " – KAVĒTS" if is_overdue(r, handling_days, today) else ""
+            lines.append(f"• {r.reference} {r.kind_name}, {r.status_name}, {r.created_at:%d.%m.%Y}{late}: {r.text[:60]}")
+        buttons = [{"title": r.reference, "payload": command_payload(r.reference)} for r in page]
+        more = offset + len(page) < len(found)
+        if more:
+            buttons.append({"title": "Vēl", "payload": command_payload("vēl")})
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+        state = {"filters": {**filters.__dict__, "since": filters.since.isoformat() if filters.since else None,
+                             "statuses": list(filters.statuses)}, "offset": offset + len(page)}
+        return [SlotSet("staff_list", json.dumps(state) if more else None)]
+
+
+def describe_summary(found: Any) -> str:
+    if found.total == 0:
+        return "Šajā periodā pieteikumu nav."
+    lines = [f"Kopā: {found.total}; kavēti: {found.overdue}."]
+    for kind, (_, kind_name) in KINDS.items():
+        counts = [(s, found.by_kind_status[(kind, s)]) for s in STATUSES if found.by_kind_status[(kind, s)]]
+        if counts:
+            total = sum(n for _, n in counts)
+            lines.append(f"• {kind_name}: {total} (" + ", ".join(f"{STATUSES[s]} {n}" for s, n in counts) + ")")
+    share = found.corrected / found.total
+    lines.append(f"Iedzīvotāji labojuši ieteikto veidu: {found.corrected} no {found.total} ({share:.0%}).")
+    return "\n".join(lines)
+
+
+class ValidateStaffMoveForm(FormValidationAction):
+    """A note (required for decided, resolved, closed and steps back) and a confirmation."""
+
+    def name(self) -> Text:
+        return "validate_staff_move_form"
+
+    async def extract_staff_note(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "staff_note":
+            return {}
+        return {"staff_note": latest_entity(tracker, "staff_query") or latest_text(tracker)}
+
+    def validate_staff_note(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        move = json.loads(tracker.get_slot("staff_move") or "{}")
+        note = str(value or "").strip()
+        needed = move.get("to") in NOTE_REQUIRED or is_backward(move.get("expected", "registered"), move.get("to", "registered"))
+        if note in ("", NO_NOTE) and needed:
+            dispatcher.utter_message(text="Šim statusam piezīme ir obligāta.")
+            return {"staff_note": None}
+        return {"staff_note": note or NO_NOTE}
+
+    async def extract_staff_confirmed(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "staff_confirmed":
+            return {}
+        return {"staff_confirmed": {"affirm": True, "deny": False}.get(latest_intent(tracker) or "")}
+
+
+class ActionAskStaffNote(Action):
+    def name(self) -> Text:
+        return "action_ask_staff_note"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        move = json.loads(tracker.get_slot("staff_move") or "{}")
+        optional = move.get("to") not in NOTE_REQUIRED and not is_backward(move.get("expected"), move.get("to"))
+        buttons = [{"title": "Bez piezīmes", "payload": NO_NOTE}] if optional else []
+        dispatcher.utter_message(text=f"{move.get('reference')}: uz “{STATUSES[move['to']]}”. Lūdzu, ierakstiet piezīmi "
+                                      "(tā paliks vēsturē" + ("" if optional else "; obligāta") + ").", buttons=buttons)
+        return []
+
+
+class ActionAskStaffConfirmed(Action):
+    def name(self) -> Text:
+        return "action_ask_staff_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        move = json.loads(tracker.get_slot("staff_move") or "{}")
+        note = tracker.get_slot("staff_note")
+        with_note = "" if note in (None, NO_NOTE) else f" ar piezīmi “{note}”"
+        dispatcher.utter_message(
+            text=f"Mainīt {move['reference']} statusu no “{STATUSES[move['expected']]}” uz “{STATUSES[move['to']]}”{with_note}?",
+            buttons=[{"title": "Jā, mainīt", "payload": "/affirm"}, {"title": "Nē, atcelt", "payload": "/deny"}],
+        )
+        return []
+
+
+class ActionStaffMove(Action):
+    """Write the confirmed move and its history row with the staff member's identity."""
+
+    def name(self) -> Text:
+        return "action_staff_move"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        reset = [SlotSet(slot, None) for slot in MOVE_SLOTS]
+        member = await asyncio.to_thread(staff_of, tracker)
+        move = json.loads(tracker.get_slot("staff_move") or "null")
+        if member is None or move is None:
+            dispatcher.utter_message(response="utter_default")
+            return reset
+        if not tracker.get_slot("staff_confirmed"):
+            dispatcher.utter_message(text="Labi, statusu nemainīju.")
+            return reset
+        note = tracker.get_slot("staff_note")
+        try:
+            changed = await asyncio.to_thread(
+                register().change_status, move["reference"], move["to"], member.identity,
+                None if note == NO_NOTE else note, move["expected"],
+            )
+        except StatusChanged as error:
+            current = error.current
+            dispatcher.utter_message(text=f"{current.reference} tikko mainīja cits darbinieks: tagad statuss ir "
+                                          f"“{current.status_name}”. Jūsu izmaiņa nav saglabāta.",
+                                     buttons=[{"title": "Atvērt kartīti", "payload": command_payload(current.reference)}])
+            return reset
+        except MoveRefused as error:
+            dispatcher.utter_message(text=str(error))
+            return reset
+        dispatcher.utter_message(text=f"Saglabāts: {changed.reference} tagad ir “{changed.status_name}”.",
+                                 buttons=move_buttons(changed))
+        return reset

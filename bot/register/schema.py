@@ -1,0 +1,96 @@
+"""The register's tables (created by the Alembic migrations) and its database engine."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.dml import Insert
+
+metadata = MetaData()
+
+registrations = Table(
+    "registrations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reference", String(16), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("kind_predicted", String(20), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("service_id", String(64)),
+    Column("channel", String(32), nullable=False),
+    Column("sender_hash", String(64), nullable=False, index=True),
+    Column("contact", String(200)),
+    Column("access_code_hash", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("submission_key", String(64), unique=True),
+)
+
+status_history = Table(
+    "status_history",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("registration_id", ForeignKey("registrations.id"), nullable=False, index=True),
+    Column("from_status", String(20)),
+    Column("to_status", String(20), nullable=False),
+    Column("changed_by", String(100), nullable=False),
+    Column("note", Text),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+)
+
+reference_counters = Table(
+    "reference_counters",
+    metadata,
+    Column("letter", String(1), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("last_number", Integer, nullable=False),
+)
+
+
+telegram_updates = Table(
+    "telegram_updates",
+    metadata,
+    Column("bot_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def insert_if_absent(dialect_name: str, table: Table, **values: Any) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING, on PostgreSQL and on SQLite."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(table).values(**values).on_conflict_do_nothing()
+
+
+def create_register_engine(url: str) -> Engine:
+    """An engine; on SQLite writers take the lock at BEGIN so counters never race."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, future=True, pool_pre_ping=True)
+    engine = create_engine(url, future=True, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

@@ -1,0 +1,76 @@
+"""The staff chat channel of the portal's staff page (``/staff``).
+
+Every message must carry ``Authorization: Bearer <token>``, a short-lived token the
+portal signed at login (``bot.staff``). The token is verified on every message and the
+login it names must still be in the staff directory; the sender is taken from the token,
+never from the body. Bodies: a JSON object ``{"message": "..."}`` of at most 64 KB.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot import settings
+from bot.ingress import MAX_BODY_BYTES
+from bot.staff import StaffDirectory, open_directory, token_key, verify_token
+from connectors.rest import bad_request
+
+CHANNEL = "staff"
+
+
+class StaffInput(InputChannel):
+    """POST /webhooks/staff/webhook with a staff token → the bot's answers."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls(token_key(settings.load()))
+
+    def __init__(self, key: str, directory: Optional[StaffDirectory] = None) -> None:
+        self.key = key
+        self._directory = directory
+
+    @property
+    def directory(self) -> StaffDirectory:
+        if self._directory is None:
+            self._directory = open_directory()
+        return self._directory
+
+    async def staff_login(self, request: Request) -> Optional[str]:
+        """The verified login behind the request's token, or None."""
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        login = verify_token(self.key, token) if scheme == "Bearer" and token else None
+        if login is None or await asyncio.to_thread(self.directory.by_login, login) is None:
+            return None
+        return login
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        staff = Blueprint("paligs_staff", __name__)
+
+        @staff.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            login = await self.staff_login(request)
+            if login is None:
+                return response.json({"error": "unauthorised"}, status=401, headers={"WWW-Authenticate": "Bearer"})
+            if len(request.body or b"") > MAX_BODY_BYTES:
+                return bad_request(f"the body is larger than {MAX_BODY_BYTES // 1024} KB")
+            try:
+                data = json.loads(request.body or b"")
+            except (ValueError, UnicodeDecodeError):
+                return bad_request("the body is not JSON")
+            if not isinstance(data, dict) or not isinstance(data.get("message"), str):
+                return bad_request("'message' must be a string")
+            collector = CollectingOutputChannel()
+            await on_new_message(UserMessage(data["message"], collector, login, input_channel=CHANNEL))
+            return response.json(collector.messages)
+
+        return staff
