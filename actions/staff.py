@@ -182,8 +182,10 @@ class ValidateStaffMoveForm(FormValidationAction):
         return {"staff_note": latest_entity(tracker, "staff_query") or latest_text(tracker)}
 
     def validate_staff_note(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:  # cleared when the move began: nothing typed yet
+            return {"staff_note": None}
         move = json.loads(tracker.get_slot("staff_move") or "{}")
-        note = str(value or "").strip()
+        note = str(value).strip()
         needed = move.get("to") in NOTE_REQUIRED or is_backward(move.get("expected", "registered"), move.get("to", "registered"))
         if note in ("", NO_NOTE) and needed:
             dispatcher.utter_message(text="Šim statusam piezīme ir obligāta.")

@@ -89,6 +89,17 @@ class FloodLimit:
 
 
 MAX_BODY_BYTES = 64 * 1024
+
+
+def namespaced(channel_prefix: str, sender: str) -> str:
+    """A client-chosen sender id in its channel's own namespace.
+
+    Rasa keys conversations by sender id alone, so a REST ``sender`` or a socket.io session id
+    chosen as "424242" would otherwise join the Telegram conversation of user 424242.
+    Telegram ids are digits and never carry a prefix.
+    """
+    prefix = f"{channel_prefix}-"
+    return sender if sender.startswith(prefix) else prefix + sender
 MAX_SENDER_CHARS = 128
 
 

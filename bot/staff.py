@@ -177,8 +177,8 @@ def verified_staff(directory: StaffDirectory, channel: Optional[str], sender_id:
     """The staff member behind a verified channel identity; None for everyone else."""
     if channel == "telegram" and sender_id.isdigit():
         return directory.by_telegram(int(sender_id))
-    if channel == "staff":
-        return directory.by_login(sender_id)
+    if channel == "staff" and sender_id.startswith("staff-"):
+        return directory.by_login(sender_id.removeprefix("staff-"))
     return None
 
 

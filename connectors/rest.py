@@ -4,7 +4,8 @@ Rasa's own REST channel takes any body (an empty one gives 500), trusts the clie
 ``input_channel`` and ``metadata`` and has no authentication. This one: with REST_TOKEN
 set, requires ``Authorization: Bearer <token>`` (401 otherwise); accepts only a JSON
 object of at most 64 KB with string ``sender`` and ``message`` (400 with a short JSON
-error otherwise); and always records the channel as ``rest``, without client metadata.
+error otherwise); keeps senders in a namespace of their own (``rest-<sender>``); and always
+records the channel as ``rest``, without client metadata.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.ingress import MAX_BODY_BYTES, body_problem
+from bot.ingress import MAX_BODY_BYTES, body_problem, namespaced
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,8 @@ class RestInput(InputChannel):
             if problem:
                 return bad_request(problem)
             collector = CollectingOutputChannel()
-            await on_new_message(UserMessage(data["message"], collector, data["sender"], input_channel=self.name()))
+            sender = namespaced(self.name(), data["sender"])
+            await on_new_message(UserMessage(data["message"], collector, sender, input_channel=self.name()))
             return response.json(collector.messages)
 
         return rest

@@ -2,19 +2,21 @@
 
 Rasa's own socket.io channel fails with an exception on a body that is not an object,
 a message that is not a string or metadata that is not JSON, and passes client metadata
-into the conversation. This one answers such an event with a short error event and keeps
-only ``message`` and ``session_id``.
+into the conversation. This one answers such an event with a short error event, keeps
+only ``message`` and ``session_id``, and keeps session ids in a namespace of their own
+(``web-<id>``; a session id is chosen by the client).
 """
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from sanic import Blueprint
 
-from bot.ingress import MAX_BODY_BYTES, MAX_SENDER_CHARS, body_problem
+from bot.ingress import MAX_BODY_BYTES, MAX_SENDER_CHARS, body_problem, namespaced
 
 ERROR_EVENT = "error_message"
 
@@ -40,13 +42,13 @@ class SocketIOInput(RasaSocketIOInput):
             if problem:
                 await sio.emit(ERROR_EVENT, {"error": problem}, room=sid, namespace=namespace)
                 return
-            await user_uttered(sid, {key: data[key] for key in ("message", "session_id") if key in data})
+            await user_uttered(sid, {"message": data["message"], "session_id": namespaced("web", data["session_id"])})
 
         async def checked_session_request(sid: Text, data: Optional[Any] = None) -> None:
             session_id = data.get("session_id") if isinstance(data, dict) else None
             if not isinstance(session_id, str) or not 0 < len(session_id) <= MAX_SENDER_CHARS:
-                session_id = None
-            await session_request(sid, {"session_id": session_id})
+                session_id = uuid.uuid4().hex
+            await session_request(sid, {"session_id": namespaced("web", session_id)})
 
         handlers[self.user_message_evt] = checked_message
         handlers["session_request"] = checked_session_request

@@ -17,7 +17,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import settings
-from bot.ingress import MAX_BODY_BYTES
+from bot.ingress import MAX_BODY_BYTES, namespaced
 from bot.staff import StaffDirectory, open_directory, token_key, verify_token
 from connectors.rest import bad_request
 
@@ -70,7 +70,8 @@ class StaffInput(InputChannel):
             if not isinstance(data, dict) or not isinstance(data.get("message"), str):
                 return bad_request("'message' must be a string")
             collector = CollectingOutputChannel()
-            await on_new_message(UserMessage(data["message"], collector, login, input_channel=CHANNEL))
+            sender = namespaced(CHANNEL, login)
+            await on_new_message(UserMessage(data["message"], collector, sender, input_channel=CHANNEL))
             return response.json(collector.messages)
 
         return staff

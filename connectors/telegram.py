@@ -29,6 +29,7 @@ from telegram.constants import MessageLimit
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.register import Register, open_configured_register
+from bot.staff_commands import STAFF_INTENT
 
 logger = logging.getLogger(__name__)
 
@@ -271,7 +272,8 @@ class TelegramInput(InputChannel):
             await query.answer()
             payload = self.payloads.decode(query.data or "")
             chat = query.message.chat.id if query.message else query.from_user.id
-            if query.message and self.keyboards.is_outdated(chat, query.message.message_id):
+            standing = (payload or "").startswith(f"/{STAFF_INTENT}")  # staff list and card buttons stay valid
+            if query.message and not standing and self.keyboards.is_outdated(chat, query.message.message_id):
                 await self.bot.send_message(chat_id=chat, text=OLD_BUTTON_REPLY)
             elif payload:
                 await self._to_rasa(payload, query.from_user.id, chat, on_new_message)

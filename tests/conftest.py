@@ -101,7 +101,7 @@ class Stack:
             [
                 sys.executable, "-m", "bot.server", "run", "--model", str(MODEL),
                 "--port", str(self.rasa_port), "--credentials", str(ROOT / "credentials.yml"),
-                "--endpoints", str(ROOT / "endpoints.yml"),
+                "--endpoints", str(ROOT / "endpoints.yml"), "--cors", "*",
             ],
             f"http://127.0.0.1:{self.rasa_port}/",
         )

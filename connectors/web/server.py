@@ -5,14 +5,20 @@ to the Rasa socket.io channel at BOT_URL (default: this host, RASA_PORT).
 """
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import os
+import time
+from collections import defaultdict, deque
 from pathlib import Path
+from typing import Awaitable, Callable, Optional
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from bot import logs, settings
+from bot.staff import StaffDirectory, issue_token, open_directory, token_key
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -30,31 +36,81 @@ def bot_url(request: web.Request, rasa_port: int) -> str:
     return os.environ.get("BOT_URL") or f"{request.scheme}://{host}:{rasa_port}"
 
 
-def create_app(rasa_port: int) -> web.Application:
-    """The portal application: ``/`` (demo page) and ``/widget/`` (widget and its library)."""
-    page = (STATIC / "index.html").read_text(encoding="utf-8")
+class StaffLogin:
+    """``POST /staff/login`` ``{"login", "password"}`` → a short-lived signed token.
 
-    async def index(request: web.Request) -> web.Response:
-        url = bot_url(request, rasa_port)
-        csp = f"default-src 'self'; connect-src 'self' {url} {url.replace('http', 'ws', 1)}; style-src 'self' 'unsafe-inline'"
-        return web.Response(
-            text=page.replace("{{BOT_URL}}", url),
-            content_type="text/html",
-            headers={**SECURITY_HEADERS, "Content-Security-Policy": csp},
-        )
+    A wrong password is answered only after a pause, and an address with five failures in
+    five minutes is refused (429) until they age out.
+    """
+
+    FAILURE_PAUSE_SECONDS = 1.0
+    MAX_FAILURES, WINDOW_SECONDS = 5, 300.0
+
+    def __init__(self, directory: Optional[StaffDirectory] = None, key: Optional[str] = None) -> None:
+        self._directory = directory
+        self._key = key
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+
+    def _recent_failures(self, address: str) -> deque[float]:
+        failures = self._failures[address]
+        while failures and time.monotonic() - failures[0] > self.WINDOW_SECONDS:
+            failures.popleft()
+        return failures
+
+    async def handle(self, request: web.Request) -> web.Response:
+        address = request.remote or "?"
+        if len(self._recent_failures(address)) >= self.MAX_FAILURES:
+            return web.json_response({"error": "Pārāk daudz neveiksmīgu mēģinājumu. Mēģiniet pēc dažām minūtēm."},
+                                     status=429)
+        try:
+            body = json.loads(await request.read() or b"")
+        except ValueError:
+            body = None
+        login, password = (body.get("login"), body.get("password")) if isinstance(body, dict) else (None, None)
+        if not (isinstance(login, str) and isinstance(password, str) and 0 < len(login) <= 64 and len(password) <= 1024):
+            return web.json_response({"error": "Vajadzīgs lietotājvārds un parole."}, status=400)
+        if self._directory is None:
+            self._directory = open_directory()
+        member = await asyncio.to_thread(self._directory.check_password, login, password)
+        if member is None:
+            self._recent_failures(address).append(time.monotonic())
+            await asyncio.sleep(self.FAILURE_PAUSE_SECONDS)
+            return web.json_response({"error": "Nepareizs lietotājvārds vai parole."}, status=401)
+        self._failures.pop(address, None)
+        token = issue_token(self._key or token_key(settings.load()), login)
+        return web.json_response({"token": token, "name": member.name}, headers={"Cache-Control": "no-store"})
+
+
+def create_app(rasa_port: int, staff: Optional[StaffLogin] = None) -> web.Application:
+    """The portal: ``/`` (demo page), ``/staff`` (staff page and its login) and ``/widget/`` (assets)."""
+    pages = {name: (STATIC / name).read_text(encoding="utf-8") for name in ("index.html", "staff.html")}
+
+    def page(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handler(request: web.Request) -> web.Response:
+            url = bot_url(request, rasa_port)
+            csp = f"default-src 'self'; connect-src 'self' {url} {url.replace('http', 'ws', 1)}; style-src 'self' 'unsafe-inline'"
+            return web.Response(
+                text=pages[name].replace("{{BOT_URL}}", url),
+                content_type="text/html",
+                headers={**SECURITY_HEADERS, "Content-Security-Policy": csp, "Cache-Control": "no-store"},
+            )
+
+        return handler
 
     async def widget_asset(request: web.Request) -> web.FileResponse:
         name = request.match_info["name"]
         path = VENDOR.get(name) or STATIC / name
-        if name not in VENDOR and (name == "index.html" or not path.is_file()):
+        if name not in VENDOR and (not name.endswith((".js", ".css")) or not path.is_file()):
             raise web.HTTPNotFound()
         return web.FileResponse(path, headers={**SECURITY_HEADERS, "Access-Control-Allow-Origin": "*"})
 
     async def no_favicon(_: web.Request) -> web.Response:
         return web.Response(status=204)
 
-    app = web.Application()
-    app.router.add_get("/", index)
+    app = web.Application(client_max_size=16 * 1024)
+    app.router.add_get("/", page("index.html"))
+    app.router.add_get("/staff", page("staff.html"))
+    app.router.add_post("/staff/login", (staff or StaffLogin()).handle)
     app.router.add_get("/favicon.ico", no_favicon)
     app.router.add_get("/widget/{name:[A-Za-z0-9._-]+}", widget_asset)
     return app
