@@ -19,7 +19,7 @@ from rasa_sdk.types import DomainDict
 from actions.context import catalogue, channel_of, latest_entity, latest_intent, latest_text, register
 from bot.register import KINDS, STATUSES, MoveRefused, Registration, StatusChanged
 from bot.register.lifecycle import DEFAULT_HANDLING_DAYS, NOTE_REQUIRED, allowed_moves, is_backward
-from bot.register.queries import Filters, deadline, is_overdue, matching, summary
+from bot.register.queries import Filters, Summary, deadline, is_overdue, matching, summary
 from bot.staff import StaffMember, open_directory, verified_staff
 from bot.staff_commands import STAFF_INTENT, StaffCommand, parse
 
@@ -132,9 +132,7 @@ class ActionStaffCommand(Action):
             if state is None:
                 dispatcher.utter_message(text="Vispirms palūdziet sarakstu, piemēram, “atvērtās sūdzības”.")
                 return []
-            filters = Filters(**{**state["filters"], "since": date.fromisoformat(state["filters"]["since"])
-                                 if state["filters"]["since"] else None, "statuses": tuple(state["filters"]["statuses"])})
-            offset = state["offset"]
+            filters, offset = Filters.from_dict(state["filters"]), state["offset"]
         else:
             filters, offset = command.filters, 0
         found = await asyncio.to_thread(matching, register().engine, filters, handling_days, today)
@@ -151,12 +149,11 @@ class ActionStaffCommand(Action):
         if more:
             buttons.append({"title": "Vēl", "payload": command_payload("vēl")})
         dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
-        state = {"filters": {**filters.__dict__, "since": filters.since.isoformat() if filters.since else None,
-                             "statuses": list(filters.statuses)}, "offset": offset + len(page)}
+        state = {"filters": filters.as_dict(), "offset": offset + len(page)}
         return [SlotSet("staff_list", json.dumps(state) if more else None)]
 
 
-def describe_summary(found: Any) -> str:
+def describe_summary(found: Summary) -> str:
     if found.total == 0:
         return "Šajā periodā pieteikumu nav."
     lines = [f"Kopā: {found.total}; kavēti: {found.overdue}."]

@@ -27,6 +27,15 @@ class Filters:
     overdue_only: bool = False
     since: Optional[date] = None
 
+    def as_dict(self) -> dict:
+        """JSON-ready, for keeping a list's filters between pages."""
+        return {**self.__dict__, "statuses": list(self.statuses), "since": self.since.isoformat() if self.since else None}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Filters":
+        since = date.fromisoformat(data["since"]) if data.get("since") else None
+        return cls(**{**data, "statuses": tuple(data.get("statuses", ())), "since": since})
+
 
 @dataclass(frozen=True)
 class Summary:
