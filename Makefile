@@ -38,6 +38,7 @@ validate: $(VENV)/.installed $(FAQ_DATA)
 
 eval: $(VENV)/.installed $(MODEL)
 	$(PY) -m bot.evaluate $(MODEL)
+	$(PY) -m knowledge_base.catalogue_benchmark
 
 shell: $(VENV)/.installed $(MODEL)
 	$(PY) -m bot.migrate
