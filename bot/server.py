@@ -16,6 +16,8 @@ Each change says why and what upstream Rasa 3.6 does:
 - ``rasa.core.run.configure_app``: upstream has no health check that covers the action
   server and the register. Here ``GET /health`` answers 200 only when the model is loaded
   and both answer, else 503.
+- Lock store: Rasa's Redis lock store takes a host, port and password, not a URL. Here
+  ``REDIS_URL`` is split into the variables ``deploy/cluster/endpoints.yml`` reads.
 - Logging: every formatted log line is masked (``bot.logs``).
 - Telemetry: upstream sends usage data and crash reports (with tracebacks) to Rasa's
   servers unless told not to; here it is off.
@@ -28,6 +30,7 @@ import os
 import sys
 from functools import lru_cache
 from typing import Any, List, Optional
+from urllib.parse import unquote, urlsplit
 
 import aiohttp
 import jsonschema
@@ -150,6 +153,17 @@ def configure_app_with_health(*args: Any, **kwargs: Any) -> Sanic:
     return app
 
 
+def redis_variables(url: str) -> dict[str, str]:
+    """``REDIS_URL`` (``redis://:password@host:port/db``) as the lock store's settings."""
+    parts = urlsplit(url)
+    return {
+        "REDIS_HOST": parts.hostname or "127.0.0.1",
+        "REDIS_PORT": str(parts.port or 6379),
+        "REDIS_PASSWORD": unquote(parts.password or ""),
+        "REDIS_DB": parts.path.strip("/") or "0",
+    }
+
+
 def install(config: settings.Settings) -> None:
     """Apply every change listed in the module docstring."""
     logs.install_masking()
@@ -157,6 +171,8 @@ def install(config: settings.Settings) -> None:
     os.environ.setdefault("ACTIONS_URL", config.actions_url)
     os.environ.setdefault("ACTIONS_TOKEN", config.actions_token())
     os.environ.setdefault("TRACKER_URL", config.tracker_url)
+    for name, value in redis_variables(config.redis_url).items() if config.redis_url else ():
+        os.environ.setdefault(name, value)
     config.data_dir.mkdir(parents=True, exist_ok=True)
     gate = Ingress(config.flood_limit)
 
