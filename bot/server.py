@@ -21,10 +21,14 @@ Each change says why and what upstream Rasa 3.6 does:
 - Logging: every formatted log line is masked (``bot.logs``).
 - Telemetry: upstream sends usage data and crash reports (with tracebacks) to Rasa's
   servers unless told not to; here it is off.
+
+With ``PALIGS_PROFILE=<file>`` the whole server run is profiled (cProfile) and the
+statistics are written to the file when it stops (``make bench`` uses it).
 """
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import logging
 import os
 import sys
@@ -190,7 +194,17 @@ def main() -> None:
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *sys.argv[1:]]
-    rasa_main()
+    profile_to = os.environ.get("PALIGS_PROFILE")
+    if not profile_to:
+        rasa_main()
+        return
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        rasa_main()
+    finally:
+        profiler.disable()
+        profiler.dump_stats(profile_to)
 
 
 if __name__ == "__main__":
