@@ -8,8 +8,9 @@ plays whole dialogues, a new sender per dialogue, without pauses. Palīgs: a com
 suggestion or service request, the first kind button, then "/deny" (no contact), until a
 reference number; the stock bot: its mood dialogue. For every number of users, each bot in
 turn for the same time. Prints a Markdown table: turns/s, latency percentiles, errors
-(failed requests and dialogues that did not end as they should) and each Rasa server's
-peak resident memory. ``--url`` drives an already running Palīgs (e.g. ``make cluster``'s
+(failed requests and dialogues that did not end as they should), each Rasa server's peak
+resident memory, and the CPU time its server processes (Rasa, and Palīgs' action server)
+used per turn, which other load on the machine disturbs less than turns/s. ``--url`` drives an already running Palīgs (e.g. ``make cluster``'s
 nginx) instead; ``--profile FILE`` writes a cProfile of Palīgs' Rasa server.
 """
 from __future__ import annotations
@@ -87,6 +88,11 @@ class Bot:
     dialogue: Callable[[Post, random.Random], Awaitable[bool]]
     token: Optional[str] = None
     pid: Optional[int] = None  # the Rasa server process, for its memory
+    helper_pids: list[int] = field(default_factory=list)  # its action server, for the CPU time
+
+    @property
+    def pids(self) -> list[int]:
+        return ([self.pid] if self.pid else []) + self.helper_pids
 
 
 @dataclass
@@ -97,6 +103,7 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     peak_rss_mb: Optional[float] = None
+    cpu_seconds: Optional[float] = None  # used by the bot's server processes during the run
 
     def percentile(self, share: float) -> float:
         ordered = sorted(self.latencies)
@@ -104,8 +111,9 @@ class Result:
 
     def row(self) -> str:
         memory = f"{self.peak_rss_mb:.0f}" if self.peak_rss_mb is not None else "–"
+        cpu = f"{1000 * self.cpu_seconds / len(self.latencies):.0f}" if self.cpu_seconds and self.latencies else "–"
         return (f"| {self.bot} | {self.users} | {len(self.latencies) / self.seconds:.1f} | {self.percentile(0.5):.0f} | "
-                f"{self.percentile(0.95):.0f} | {self.percentile(0.99):.0f} | {self.errors} | {memory} |")
+                f"{self.percentile(0.95):.0f} | {self.percentile(0.99):.0f} | {self.errors} | {memory} | {cpu} |")
 
 
 def rss_mb(pid: int) -> Optional[float]:
@@ -117,6 +125,18 @@ def rss_mb(pid: int) -> Optional[float]:
     except OSError:
         pass
     return None
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes have used so far (/proc/<pid>/stat)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 async def drive(bot: Bot, users: int, seconds: float, seed: int = 0) -> Result:
@@ -155,9 +175,10 @@ async def drive(bot: Bot, users: int, seconds: float, seed: int = 0) -> Result:
                     result.peak_rss_mb = max(result.peak_rss_mb or 0.0, now)
                 await asyncio.sleep(0.5)
 
-        started = time.monotonic()
+        started, cpu_before = time.monotonic(), cpu_seconds(bot.pids)
         await asyncio.gather(sample_memory(), *(user(n) for n in range(users)))
         result.seconds = time.monotonic() - started
+        result.cpu_seconds = cpu_seconds(bot.pids) - cpu_before if bot.pids else None
     return result
 
 
@@ -205,9 +226,10 @@ def start_paligs(supervisor: Supervisor, model: Path, profile: Optional[Path]) -
     if profile:
         env["PALIGS_PROFILE"] = str(profile.resolve())
     processes = commands(config, model)
-    supervisor.start("actions", processes["actions"], env, settings.ROOT)
-    child = supervisor.start("paligs", processes["rasa"], env, settings.ROOT)
-    return Bot("Palīgs", f"http://127.0.0.1:{config.rasa_port}", paligs_dialogue, token, child.process.pid)
+    actions = supervisor.start("actions", processes["actions"], env, settings.ROOT)
+    rasa = supervisor.start("paligs", processes["rasa"], env, settings.ROOT)
+    return Bot("Palīgs", f"http://127.0.0.1:{config.rasa_port}", paligs_dialogue, token, rasa.process.pid,
+               [actions.process.pid])
 
 
 async def wait_ready(bot: Bot) -> None:
@@ -234,8 +256,8 @@ async def bench(bots: list[Bot], users: list[int], seconds: float) -> list[Resul
 
 def table(results: list[Result]) -> str:
     lines = [
-        "| bot | users | turns/s | p50 ms | p95 ms | p99 ms | errors | Rasa RSS peak MB |",
-        "|---|---|---|---|---|---|---|---|",
+        "| bot | users | turns/s | p50 ms | p95 ms | p99 ms | errors | Rasa RSS peak MB | server CPU ms/turn |",
+        "|---|---|---|---|---|---|---|---|---|",
         *(r.row() for r in results),
     ]
     return "\n".join(lines)
