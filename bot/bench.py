@@ -232,10 +232,19 @@ def start_paligs(supervisor: Supervisor, model: Path, profile: Optional[Path]) -
                [actions.process.pid])
 
 
+def running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 async def wait_ready(bot: Bot) -> None:
     """Until a whole dialogue works (the model is loaded and warm)."""
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
+        if not all(running(pid) for pid in bot.pids):
+            raise RuntimeError(f"{bot.name} exited during start-up (see {BENCH_DIR / 'servers.log'})")
         result = await drive(bot, 1, 0.1, seed=99)
         if result.latencies and not result.errors:
             return
