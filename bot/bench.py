@@ -290,6 +290,9 @@ def stop_on_sigterm(_signum: int, _frame: object) -> None:
 def main(argv: Optional[list[str]] = None) -> int:
     args = arguments(argv)
     users = [int(n) for n in args.users.split(",")]
+    if not args.url and not args.model.exists():
+        print(f"No trained model at {args.model}: `make train` builds it.", file=sys.stderr)
+        return 2
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     supervisor = Supervisor(out=(BENCH_DIR / "servers.log").open("w", encoding="utf-8"))
     signal.signal(signal.SIGTERM, stop_on_sigterm)
