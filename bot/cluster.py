@@ -150,17 +150,16 @@ http {{
   map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
 
   # REST, Telegram and /health: round robin; a replica that refuses or fails a connection
-  # is skipped (a POST is passed on only if it never reached the replica).
+  # is skipped (a POST is passed on only if it never reached the replica, so no cached
+  # keepalive connections, which could have been the dead replica's).
   upstream rasa {{
-{rasa}    keepalive 32;
-  }}
+{rasa}  }}
   # socket.io keeps a session on one replica: the same client address, the same replica.
   upstream rasa_sticky {{
     hash $remote_addr consistent;
 {rasa}  }}
   upstream actions {{
-{actions}    keepalive 32;
-  }}
+{actions}  }}
 
   server {{
     listen 127.0.0.1:{ports.front};
@@ -170,10 +169,7 @@ http {{
     proxy_next_upstream error timeout http_502 http_503;
     proxy_next_upstream_tries 2;
     proxy_read_timeout 120s;
-    location / {{
-      proxy_set_header Connection "";
-      proxy_pass http://rasa;
-    }}
+    location / {{ proxy_pass http://rasa; }}
     location /socket.io/ {{
       proxy_set_header Upgrade $http_upgrade;
       proxy_set_header Connection $connection_upgrade;
@@ -185,7 +181,6 @@ http {{
   server {{
     listen 127.0.0.1:{ports.actions};
     proxy_http_version 1.1;
-    proxy_set_header Connection "";
     proxy_next_upstream error timeout http_502 http_503;
     proxy_next_upstream_tries 2;
     proxy_read_timeout 120s;

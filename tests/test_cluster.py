@@ -1,11 +1,12 @@
 """`make cluster`: PostgreSQL, Redis, two Rasa replicas, two action servers and nginx.
 
-50 citizens register at once through nginx while one replica is killed with SIGKILL; a
+The web widget's socket.io channel works through nginx (WebSocket). Then 50 citizens register at once through nginx while one replica is killed with SIGKILL; a
 turn whose request failed is sent again, as a client would. The register must end with
 exactly one registration per dialogue, and stopping the cluster must leave nothing behind.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import re
@@ -25,6 +26,7 @@ from typing import Iterator
 
 import pytest
 import requests
+import socketio
 from sqlalchemy import create_engine, text
 
 from bot import settings
@@ -188,11 +190,10 @@ class Run:
 
     def kill_a_replica(self) -> None:
         self.gate.close_and_drain()
-        pid = self.cluster.pids()["rasa1"]
-        os.kill(pid, signal.SIGKILL)
+        os.kill(self.cluster.pids()["rasa1"], signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while process_alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        while port_open(self.cluster.rasa_ports[0]) and time.monotonic() < deadline:
+            time.sleep(0.01)  # its threads take a moment to go, and its socket with them
         self.killed.set()
         self.gate.open()
 
@@ -225,6 +226,26 @@ def process_alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except (OSError, IndexError):
         return False
+
+
+async def widget_turn(url: str, message: str) -> dict:
+    """One turn over socket.io as the widget does it: WebSocket, a persistent session."""
+    client, answers = socketio.AsyncClient(), asyncio.Queue()
+    client.on("session_confirm", answers.put)
+    client.on("bot_uttered", answers.put)
+    await client.connect(url, transports=["websocket"])
+    try:
+        await client.emit("session_request", {"session_id": None})
+        session_id = await asyncio.wait_for(answers.get(), 30)
+        await client.emit("user_uttered", {"message": message, "session_id": session_id})
+        return await asyncio.wait_for(answers.get(), 60)
+    finally:
+        await client.disconnect()
+
+
+def test_the_widget_channel_works_through_nginx(cluster: Cluster) -> None:
+    answer = asyncio.run(widget_turn(cluster.url, COMPLAINTS[0]))
+    assert "sūdzīb" in answer["text"] and answer.get("quick_replies")
 
 
 def test_registrations_survive_a_killed_replica(cluster: Cluster) -> None:
