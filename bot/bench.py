@@ -10,8 +10,9 @@ reference number; the stock bot: its mood dialogue. For every number of users, e
 turn for the same time. Prints a Markdown table: turns/s, latency percentiles, errors
 (failed requests and dialogues that did not end as they should), each Rasa server's peak
 resident memory, and the CPU time its server processes (Rasa, and Palīgs' action server)
-used per turn, which other load on the machine disturbs less than turns/s. ``--url`` drives an already running Palīgs (e.g. ``make cluster``'s
-nginx) instead; ``--profile FILE`` writes a cProfile of Palīgs' Rasa server.
+used per turn, which other load on the machine disturbs less than turns/s. ``--url``
+drives an already running Palīgs (e.g. ``make cluster``'s nginx) instead; ``--profile FILE``
+writes a cProfile of Palīgs' Rasa server.
 """
 from __future__ import annotations
 
@@ -112,8 +113,9 @@ class Result:
     def row(self) -> str:
         memory = f"{self.peak_rss_mb:.0f}" if self.peak_rss_mb is not None else "–"
         cpu = f"{1000 * self.cpu_seconds / len(self.latencies):.0f}" if self.cpu_seconds and self.latencies else "–"
-        return (f"| {self.bot} | {self.users} | {len(self.latencies) / self.seconds:.1f} | {self.percentile(0.5):.0f} | "
-                f"{self.percentile(0.95):.0f} | {self.percentile(0.99):.0f} | {self.errors} | {memory} | {cpu} |")
+        turns_per_second = len(self.latencies) / self.seconds
+        percentiles = " | ".join(f"{self.percentile(share):.0f}" for share in (0.5, 0.95, 0.99))
+        return f"| {self.bot} | {self.users} | {turns_per_second:.1f} | {percentiles} | {self.errors} | {memory} | {cpu} |"
 
 
 def rss_mb(pid: int) -> Optional[float]:

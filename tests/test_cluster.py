@@ -1,7 +1,8 @@
 """`make cluster`: PostgreSQL, Redis, two Rasa replicas, two action servers and nginx.
 
-The web widget's socket.io channel works through nginx (WebSocket). Then 50 citizens register at once through nginx while one replica is killed with SIGKILL; a
-turn whose request failed is sent again, as a client would. The register must end with
+The web widget's socket.io channel works through nginx (WebSocket). Then 50 citizens
+register at once through nginx while one replica is killed with SIGKILL; a turn whose
+request failed is sent again, as a client would. The register must end with
 exactly one registration per dialogue, and stopping the cluster must leave nothing behind.
 """
 from __future__ import annotations
@@ -169,8 +170,8 @@ class Run:
         """One turn; a failed request (the replica died under it) is sent again."""
         for attempt in range(TURN_ATTEMPTS):
             try:
-                answer = session.post(f"{self.cluster.url}/webhooks/rest/webhook", json={"sender": sender, "message": message},
-                                      headers=REST_AUTH, timeout=120)
+                answer = session.post(f"{self.cluster.url}/webhooks/rest/webhook",
+                                      json={"sender": sender, "message": message}, headers=REST_AUTH, timeout=120)
                 if answer.status_code == 200:
                     break
                 failure = f"HTTP {answer.status_code}"
