@@ -32,7 +32,7 @@ from sqlalchemy import create_engine, text
 
 from bot import settings
 from bot.cluster import database_url, find_tools
-from tests.conftest import MODEL, REFERENCE, REST_AUTH, ROOT, free_port
+from tests.conftest import MODEL, REFERENCE, REST_AUTH, ROOT
 
 pytestmark = pytest.mark.skipif(
     find_tools() is None,
@@ -76,6 +76,18 @@ class Cluster:
             return database_url(replace(settings.load(), data_dir=self.folder), self.postgres_port)
 
 
+def free_ports(count: int) -> list[int]:
+    """Distinct free ports (all held at once while they are picked)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def healthy(url: str) -> bool:
     try:
         return requests.get(f"{url}/health", timeout=5).status_code == 200
@@ -89,11 +101,12 @@ def cluster() -> Iterator[Cluster]:
         pytest.fail(f"No trained model at {MODEL}: run the tests with `make test`.")
     folder = Path(tempfile.mkdtemp(prefix="paligs-cluster-"))
     folder.chmod(0o711)  # the postgres user must reach its cluster inside
-    front, actions, rasa1, rasa2, actions1, actions2, postgres, redis, web = (free_port() for _ in range(9))
+    front, actions, rasa1, rasa2, actions1, actions2, postgres, redis, web = free_ports(9)
     output = folder / "cluster.out"
     env = {
         **os.environ, "PALIGS_SECRET": SECRET, "REST_TOKEN": REST_AUTH["Authorization"].split()[1],
-        "TICKET_LOCK_LIFETIME": "15", "FLOOD_LIMIT_PER_MINUTE": "1000", "TF_CPP_MIN_LOG_LEVEL": "2",
+        "TICKET_LOCK_LIFETIME": "15",  # a turn retried after the kill waits this long for the dead replica's lock
+        "TF_CPP_MIN_LOG_LEVEL": "2",
     }
     command = [
         sys.executable, "-m", "bot.cluster", "--data-dir", str(folder / "data"), "--port", str(front),
