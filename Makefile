@@ -13,7 +13,7 @@ PYTHON310 := $(shell command -v python3.10 2>/dev/null || ls -d $$HOME/.pyenv/ve
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: run test train validate eval crossval shell clean chromium
+.PHONY: run test train validate eval crossval shell clean chromium cluster bench
 
 WIDGET_DEPS := connectors/web/node_modules/.installed
 
@@ -26,6 +26,18 @@ test: $(VENV)/.installed $(WIDGET_DEPS) $(FAQ_DATA) $(MODEL) chromium
 # Headless Chromium for the widget tests (Debian package; Playwright drives it).
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# PostgreSQL, Redis, two Rasa replicas, two action servers, the portal and nginx on loopback
+# (README, "Growing past one machine"); the Debian packages are installed when missing.
+cluster: $(VENV)/.installed $(WIDGET_DEPS) $(MODEL)
+	@test -x /usr/sbin/nginx -a -x /usr/bin/redis-server && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server nginx; }
+	$(PY) -m bot.cluster --model $(MODEL)
+
+# Palīgs against a stock `rasa init` bot under the same load (README, "Benchmark"); it uses the
+# trained model as it is (no retraining: its inputs are not prerequisites).
+bench: $(VENV)/.installed
+	$(PY) -m bot.bench --model $(MODEL)
 
 $(WIDGET_DEPS): connectors/web/package.json connectors/web/package-lock.json
 	cd connectors/web && npm ci --no-audit --no-fund

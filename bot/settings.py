@@ -25,6 +25,7 @@ class Settings:
     rest_token: Optional[str]
     flood_limit: int
     log_dir: Optional[Path]
+    redis_url: Optional[str]
 
     @property
     def actions_url(self) -> str:
@@ -78,4 +79,5 @@ def load() -> Settings:
         rest_token=os.environ.get("REST_TOKEN") or None,
         flood_limit=int(os.environ.get("FLOOD_LIMIT_PER_MINUTE", "20")),
         log_dir=Path(log_dir) if log_dir else None,
+        redis_url=os.environ.get("REDIS_URL") or None,
     )

@@ -4,7 +4,8 @@ Each child runs in its own session (process group), so a terminal's Ctrl-C or a 
 SIGTERM reaches only this supervisor, which then stops every child's whole group: SIGTERM,
 and SIGKILL for whatever is still running after the grace period. Signal handlers only
 set a flag, so a second signal during the stop changes nothing. If a child exits on its
-own, the supervisor names it, shows its last log lines and stops the others.
+own, the supervisor names it, shows its last log lines and stops the others, unless the
+child is one of a redundant group (replicas) of which another member still runs.
 """
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ class Child:
     process: subprocess.Popen
     tail: deque = field(default_factory=lambda: deque(maxlen=TAIL_LINES))
     reader: Optional[threading.Thread] = None
+    stop_signal: int = signal.SIGTERM
+    group: Optional[str] = None
+    reported: bool = False
 
     def group_alive(self) -> bool:
         """Whether any process of the child's group still runs (reaping the leader)."""
@@ -73,16 +77,21 @@ class Supervisor:
                 with open(self._log_dir / f"{name}.log", "a", encoding="utf-8") as log:
                     log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
 
-    def start(self, name: str, command: list[str], env: dict[str, str], cwd: Path) -> None:
+    def start(
+        self, name: str, command: list[str], env: dict[str, str], cwd: Path,
+        stop_signal: int = signal.SIGTERM, group: Optional[str] = None,
+    ) -> Child:
+        """Start a command; ``stop_signal`` asks it to stop, ``group`` names its redundant group."""
         process = subprocess.Popen(
             command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True, text=True, encoding="utf-8", errors="replace",
         )
-        child = Child(name, process)
+        child = Child(name, process, stop_signal=stop_signal, group=group)
         child.reader = threading.Thread(target=self._relay, args=(child,), daemon=True)
         child.reader.start()
         self.children.append(child)
         self.say("paligs", f"{name} started (PID {process.pid}).")
+        return child
 
     def _relay(self, child: Child) -> None:
         assert child.process.stdout is not None
@@ -94,17 +103,35 @@ class Supervisor:
         if self._stop_signal is None:
             self._stop_signal = signum
 
-    def run(self, every_second: Callable[[], None] = lambda: None) -> int:
-        """Wait until a stop signal or a child's exit; then stop everything. The exit status."""
+    def handle_signals(self) -> None:
+        """From now on a stop signal only sets ``stop_requested`` (``run`` then stops everything)."""
         for signum in STOP_SIGNALS:
             signal.signal(signum, self._request_stop)
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop_signal is not None
+
+    def _fatal_exit(self) -> Optional[Child]:
+        """Report children that exited; the first whose exit ends the service (None: all is well)."""
+        for child in self.children:
+            if child.reported or child.process.poll() is None:
+                continue
+            child.reported = True
+            peers = [c for c in self.children if child.group and c.group == child.group and c.process.poll() is None]
+            self._report_exit(child, len(peers))
+            if not peers:
+                return child
+        return None
+
+    def run(self, every_second: Callable[[], None] = lambda: None) -> int:
+        """Wait until a stop signal or a fatal child exit; then stop everything. The exit status."""
+        self.handle_signals()
         status = 0
         try:
             while self._stop_signal is None:
-                exited = next((c for c in self.children if c.process.poll() is not None), None)
-                if exited:
+                if self._fatal_exit():
                     status = 1
-                    self._report_exit(exited)
                     break
                 every_second()
                 time.sleep(1.0)
@@ -114,18 +141,21 @@ class Supervisor:
             self.stop()
         return status
 
-    def _report_exit(self, child: Child) -> None:
+    def _report_exit(self, child: Child, peers_running: int) -> None:
         code = child.process.returncode
         reason = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
         self.say("paligs", f"{child.name} stopped ({reason}); its last lines:")
         for line in list(child.tail):
             self.say("paligs", f"  {child.name}: {line}")
-        self.say("paligs", "stopping the other processes.")
+        if peers_running:
+            self.say("paligs", f"{peers_running} other {child.group} process(es) still run; carrying on without it.")
+        else:
+            self.say("paligs", "stopping the other processes.")
 
     def stop(self) -> None:
-        """SIGTERM every group, SIGKILL what is left after the grace period, wait for all."""
+        """Each group's stop signal, SIGKILL what is left after the grace period, wait for all."""
         for child in self.children:
-            child.signal_group(signal.SIGTERM)
+            child.signal_group(child.stop_signal)
         deadline = time.monotonic() + self._grace
         while time.monotonic() < deadline and any(c.group_alive() for c in self.children):
             time.sleep(0.1)
