@@ -1,4 +1,5 @@
-"""The staff dialogue: open, list, count and move registrations, for verified staff only.
+"""The staff dialogue: open, list, count and move registrations, notes for the applicant and
+the weekly report, for verified staff only.
 
 The ingress door turns a verified staff member's command into the ``staff_command`` intent;
 these actions check the identity again against the staff directory (deny by default) and
@@ -19,6 +20,7 @@ from rasa_sdk.types import DomainDict
 from actions.context import catalogue, channel_of, latest_entity, latest_intent, latest_text, register
 from bot.register import KINDS, STATUSES, MoveRefused, Registration, StatusChanged
 from bot.register.lifecycle import DEFAULT_HANDLING_DAYS, NOTE_REQUIRED, allowed_moves, is_backward
+from bot.register.outbox import ROUTE_NAMES, STATE_NAMES
 from bot.register.queries import Filters, Summary, deadline, is_overdue, matching, summary
 from bot.staff import StaffMember, open_directory, verified_staff
 from bot.staff_commands import STAFF_INTENT, StaffCommand, parse
@@ -32,7 +34,9 @@ HELP = (
     "• “atvērtās sūdzības”, “jaunie pieteikumi šonedēļ”, “kavētie pakalpojumu pieprasījumi”, "
     "“izvērtēšanā esošie ierosinājumi” – saraksti (“vēl” – nākamie 10);\n"
     "• “cik sūdzību šomēnes?”, “kopsavilkums” – skaiti;\n"
-    "• “mainīt S-2026-000042 statusu uz izvērtēšanā” – statusa maiņa ar piezīmi."
+    "• “mainīt S-2026-000042 statusu uz izvērtēšanā” – statusa maiņa ar piezīmi;\n"
+    "• “piezīme iedzīvotājam S-2026-000042: …” – ziņa iesniedzējam viņa kanālā;\n"
+    "• “pārskats” – pieteikumi pa nedēļām (grafiks)."
 )
 
 
@@ -50,8 +54,8 @@ def command_payload(query: str) -> str:
     return f"/{STAFF_INTENT}{json.dumps({'staff_query': query}, ensure_ascii=False)}"
 
 
-def card(registration: Registration, history: list[dict], today: date) -> str:
-    """Everything staff need to work one registration."""
+def card(registration: Registration, history: list[dict], today: date, notices: list[dict]) -> str:
+    """Everything staff need to work one registration, and what its applicant has been told."""
     service = catalogue().get(registration.service_id) if registration.service_id else None
     due = deadline(registration, handling_days)
     overdue = " – KAVĒTS" if is_overdue(registration, handling_days, today) else ""
@@ -67,9 +71,18 @@ def card(registration: Registration, history: list[dict], today: date) -> str:
         lines.append(f"Kontakts (ar piekrišanu): {registration.contact}")
     lines.append("Vēsture:")
     for row in history:
-        change = f"{STATUSES[row['from_status']]} → " if row["from_status"] else ""
+        if row["from_status"] == row["to_status"]:
+            change = "piezīme iedzīvotājam"
+        else:
+            change = (f"{STATUSES[row['from_status']]} → " if row["from_status"] else "") + STATUSES[row["to_status"]]
         note = f" – “{row['note']}”" if row["note"] else ""
-        lines.append(f"• {row['changed_at']:%d.%m.%Y %H:%M} {row['changed_by']}: {change}{STATUSES[row['to_status']]}{note}")
+        lines.append(f"• {row['changed_at']:%d.%m.%Y %H:%M} {row['changed_by']}: {change}{note}")
+    if notices:
+        lines.append("Paziņojumi iedzīvotājam:")
+    for notice in notices:
+        failed = f" pēc {notice['attempts']} mēģinājumiem ({notice['last_error']})" if notice["state"] == "failed" else ""
+        lines.append(f"• {notice['created_at']:%d.%m.%Y %H:%M} {ROUTE_NAMES[notice['route']]}: "
+                     f"{STATE_NAMES[notice['state']]}{failed}")
     return "\n".join(lines)
 
 
@@ -113,9 +126,12 @@ class ActionStaffCommand(Action):
         if registration is None:
             dispatcher.utter_message(text=f"Pieteikums {command.reference} nav atrasts. Pārbaudiet numuru.")
             return []
+        if command.action == "note":
+            return await self._note(dispatcher, member, registration, command.note or "")
         if command.action == "open" or command.to_status is None:
             history = await asyncio.to_thread(register().history, registration.reference)
-            dispatcher.utter_message(text=card(registration, history, today), buttons=move_buttons(registration))
+            notices = await asyncio.to_thread(register().outbox.of_registration, registration.reference)
+            dispatcher.utter_message(text=card(registration, history, today, notices), buttons=move_buttons(registration))
             return []
         if command.to_status not in allowed_moves(registration.status):
             dispatcher.utter_message(text=f"No statusa “{registration.status_name}” uz “{STATUSES[command.to_status]}” "
@@ -124,6 +140,22 @@ class ActionStaffCommand(Action):
         move = {"reference": registration.reference, "to": command.to_status, "expected": registration.status}
         return [SlotSet("staff_move", json.dumps(move)), SlotSet("staff_note", None), SlotSet("staff_confirmed", None),
                 FollowupAction("staff_move_form")]
+
+    @staticmethod
+    async def _note(dispatcher: CollectingDispatcher, member: StaffMember, registration: Registration,
+                    note: str) -> List[EventType]:
+        if not note:
+            dispatcher.utter_message(text=f"Uzrakstiet piezīmi aiz numura, piemēram: “piezīme iedzīvotājam "
+                                          f"{registration.reference}: Darbi sāksies pirmdien”.")
+            return []
+        routes = await asyncio.to_thread(register().add_applicant_note, registration.reference, note, member.identity)
+        if routes:
+            dispatcher.utter_message(text=f"Piezīme saglabāta {registration.reference} vēsturē un tiks nosūtīta "
+                                          "iedzīvotājam.")
+        else:
+            dispatcher.utter_message(text=f"Piezīme saglabāta {registration.reference} vēsturē, bet iedzīvotājam nav "
+                                          "kanāla, kur to nosūtīt (reģistrēts bez saziņas iespējas vai jau slēgts).")
+        return []
 
     @staticmethod
     async def _list(dispatcher: CollectingDispatcher, tracker: Tracker, command: StaffCommand, today: date) -> List[EventType]:

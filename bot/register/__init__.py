@@ -26,7 +26,7 @@ from bot.privacy import (
     submission_access_code,
 )
 from bot.register.lifecycle import STATUSES, move_problem
-from bot.register.references import KIND_BY_LETTER, KINDS, format_reference, parse_reference
+from bot.register.references import KIND_BY_LETTER, KINDS, format_reference, parse_reference, text_after_reference
 from bot.register.schema import (
     create_register_engine,
     insert_if_absent,
@@ -40,7 +40,7 @@ from bot.register.schema import (
 __all__ = [
     "KINDS", "KIND_BY_LETTER", "STATUSES", "MAX_TEXT_LENGTH", "Register", "Registration", "StatusChanged",
     "MoveRefused", "create_register_engine", "insert_if_absent", "metadata", "open_register",
-    "open_configured_register", "parse_reference",
+    "open_configured_register", "parse_reference", "text_after_reference",
 ]
 
 MAX_TEXT_LENGTH = 20000
