@@ -41,8 +41,7 @@ HELP = (
 
 
 def handling_days(service_id: Optional[str]) -> int:
-    service = catalogue().get(service_id) if service_id else None
-    return service.handling_days if service else DEFAULT_HANDLING_DAYS
+    return catalogue().handling_days(service_id, DEFAULT_HANDLING_DAYS)
 
 
 def staff_of(tracker: Tracker) -> Optional[StaffMember]:

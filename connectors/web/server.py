@@ -6,6 +6,7 @@ to the Rasa socket.io channel at BOT_URL (default: this host, RASA_PORT).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -18,7 +19,9 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot import logs, settings
+from bot.register import Register, open_configured_register
 from bot.staff import StaffDirectory, issue_token, open_directory, token_key
+from connectors.web.open311 import Open311
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -81,8 +84,14 @@ class StaffLogin:
         return web.json_response({"token": token, "name": member.name}, headers={"Cache-Control": "no-store"})
 
 
+@functools.lru_cache(maxsize=1)
+def portal_register() -> Register:
+    return open_configured_register()
+
+
 def create_app(rasa_port: int, staff: Optional[StaffLogin] = None) -> web.Application:
-    """The portal: ``/`` (demo page), ``/staff`` (staff page and its login) and ``/widget/`` (assets)."""
+    """The portal: ``/`` (demo page), ``/staff`` (staff page and its login), ``/widget/`` (assets
+    and a web conversation's news) and ``/open311/v2/`` (the register as GeoReport v2)."""
     pages = {name: (STATIC / name).read_text(encoding="utf-8") for name in ("index.html", "staff.html")}
 
     def page(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -113,6 +122,7 @@ def create_app(rasa_port: int, staff: Optional[StaffLogin] = None) -> web.Applic
     app.router.add_post("/staff/login", (staff or StaffLogin()).handle)
     app.router.add_get("/favicon.ico", no_favicon)
     app.router.add_get("/widget/{name:[A-Za-z0-9._-]+}", widget_asset)
+    app.add_routes(Open311(portal_register).routes())
     return app
 
 
