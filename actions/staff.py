@@ -8,6 +8,7 @@ answer anyone else exactly as a citizen would be answered: "nesapratu".
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from datetime import date
 from typing import Any, Dict, List, Optional, Text
@@ -22,6 +23,7 @@ from bot.register import KINDS, STATUSES, MoveRefused, Registration, StatusChang
 from bot.register.lifecycle import DEFAULT_HANDLING_DAYS, NOTE_REQUIRED, allowed_moves, is_backward
 from bot.register.outbox import ROUTE_NAMES, STATE_NAMES
 from bot.register.queries import Filters, Summary, deadline, is_overdue, matching, summary
+from bot.report import WEEKS, chart_png, weekly_counts
 from bot.staff import StaffMember, open_directory, verified_staff
 from bot.staff_commands import STAFF_INTENT, StaffCommand, parse
 
@@ -117,6 +119,8 @@ class ActionStaffCommand(Action):
             return []
         if command.action in ("list", "more"):
             return await self._list(dispatcher, tracker, command, today)
+        if command.action == "report":
+            return await self._report(dispatcher, today)
         if command.action == "count":
             found = await asyncio.to_thread(summary, register().engine, command.filters, handling_days, today)
             dispatcher.utter_message(text=describe_summary(found))
@@ -139,6 +143,19 @@ class ActionStaffCommand(Action):
         move = {"reference": registration.reference, "to": command.to_status, "expected": registration.status}
         return [SlotSet("staff_move", json.dumps(move)), SlotSet("staff_note", None), SlotSet("staff_confirmed", None),
                 FollowupAction("staff_move_form")]
+
+    @staticmethod
+    async def _report(dispatcher: CollectingDispatcher, today: date) -> List[EventType]:
+        """The weekly chart as a ``data:`` URL: Telegram uploads its bytes, the staff page shows it."""
+        found = await asyncio.to_thread(matching, register().engine, Filters(), handling_days, today)
+        report = weekly_counts(found, handling_days, today)
+        png = await asyncio.to_thread(chart_png, report)
+        in_period = sum(sum(counts) for counts in report.counts.values())
+        dispatcher.utter_message(
+            text=f"Pēdējās {WEEKS} nedēļās: {in_period} pieteikumi. Atvērti: {report.open}, kavēti: {report.overdue}.",
+            image="data:image/png;base64," + base64.b64encode(png).decode(),
+        )
+        return []
 
     @staticmethod
     async def _note(dispatcher: CollectingDispatcher, member: StaffMember, registration: Registration,

@@ -50,7 +50,8 @@ class FakeBotApi:
         if request.content_type == "application/json":
             params = await request.json()
         else:
-            params = {k: _maybe_json(v) for k, v in (await request.post()).items()}
+            params = {k: v.file.read() if isinstance(v, web.FileField) else _maybe_json(v)
+                      for k, v in (await request.post()).items()}
         if method == "sendMessage":
             chat_id = int(params["chat_id"])
             if self.failures[chat_id]:
@@ -64,7 +65,7 @@ class FakeBotApi:
         if method == "getUpdates":
             updates, self.pending_updates = self.pending_updates, []
             return web.json_response({"ok": True, "result": updates})
-        if method == "sendMessage":
+        if method in ("sendMessage", "sendPhoto"):
             self._message_id += 1
             params["message_id"] = self._message_id  # what the bot was told, for pressing its buttons later
             result: Any = {

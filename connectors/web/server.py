@@ -97,7 +97,8 @@ def create_app(rasa_port: int, staff: Optional[StaffLogin] = None) -> web.Applic
     def page(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handler(request: web.Request) -> web.Response:
             url = bot_url(request, rasa_port)
-            csp = f"default-src 'self'; connect-src 'self' {url} {url.replace('http', 'ws', 1)}; style-src 'self' 'unsafe-inline'"
+            csp = (f"default-src 'self'; connect-src 'self' {url} {url.replace('http', 'ws', 1)}; "
+                   "style-src 'self' 'unsafe-inline'; img-src 'self' data:")  # data: for the staff report chart
             return web.Response(
                 text=pages[name].replace("{{BOT_URL}}", url),
                 content_type="text/html",
