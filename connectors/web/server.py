@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot import logs, settings
+from bot.ingress import MAX_SENDER_CHARS, namespaced
 from bot.register import Register, open_configured_register
 from bot.staff import StaffDirectory, issue_token, open_directory, token_key
 from connectors.web.open311 import Open311
@@ -114,6 +115,21 @@ def create_app(rasa_port: int, staff: Optional[StaffLogin] = None) -> web.Applic
             raise web.HTTPNotFound()
         return web.FileResponse(path, headers={**SECURITY_HEADERS, "Access-Control-Allow-Origin": "*"})
 
+    async def widget_news(request: web.Request) -> web.Response:
+        """``GET /widget/news?session=<id>``: the news of that web conversation only, each handed over once.
+
+        The session id (random, kept in the visitor's tab) is what identifies the conversation to
+        the bot as well; nothing else is needed and nothing else is told.
+        """
+        session = request.query.get("session", "")
+        if not 0 < len(session) <= MAX_SENDER_CHARS:
+            return web.json_response({"error": "session is required"}, status=400)
+        register = portal_register()
+        sender_hash = register.sender_hash("socketio", namespaced("web", session))
+        news = await asyncio.to_thread(register.outbox.take_web_news, sender_hash)
+        return web.json_response({"news": news}, headers={**SECURITY_HEADERS, "Access-Control-Allow-Origin": "*",
+                                                          "Cache-Control": "no-store"})
+
     async def no_favicon(_: web.Request) -> web.Response:
         return web.Response(status=204)
 
@@ -122,6 +138,7 @@ def create_app(rasa_port: int, staff: Optional[StaffLogin] = None) -> web.Applic
     app.router.add_get("/staff", page("staff.html"))
     app.router.add_post("/staff/login", (staff or StaffLogin()).handle)
     app.router.add_get("/favicon.ico", no_favicon)
+    app.router.add_get("/widget/news", widget_news)
     app.router.add_get("/widget/{name:[A-Za-z0-9._-]+}", widget_asset)
     app.add_routes(Open311(portal_register).routes())
     return app
