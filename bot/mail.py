@@ -10,7 +10,7 @@ from email.message import EmailMessage
 from typing import Optional
 from urllib.parse import unquote, urlsplit
 
-TIMEOUT_SECONDS = 30
+TIMEOUT_SECONDS = 20
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ from bot.register import open_configured_register
 from bot.register.outbox import PUSHED_ROUTES, Delivery, Outbox
 
 logger = logging.getLogger("bot.notifier")
+# Within the lease (no other worker takes a row still being sent) and within systemd's stop timeout.
+SEND_TIMEOUT_SECONDS = 20
 
 
 class DeliveryError(Exception):
@@ -101,6 +103,8 @@ class Notifier:
 
     def deliver(self, delivery: Delivery) -> None:
         try:
+            if not delivery.address:
+                raise DeliveryError("the delivery address cannot be read (was PALIGS_SECRET changed?)", permanent=True)
             self.senders[delivery.route].send(delivery)
         except DeliveryError as error:
             backoff = self.retry * 2 ** delivery.attempts
@@ -122,7 +126,7 @@ def senders(lease: float) -> dict[str, Sender]:
     token = os.environ.get("TELEGRAM_TOKEN")
     if token:
         api_url = os.environ.get("TELEGRAM_API_URL") or "https://api.telegram.org/bot"
-        found["telegram"] = TelegramSender(token, api_url, timeout=lease / 2)
+        found["telegram"] = TelegramSender(token, api_url, timeout=min(lease / 2, SEND_TIMEOUT_SECONDS))
     mailer = Mailer.from_env()
     if mailer:
         found["email"] = EmailSender(mailer)

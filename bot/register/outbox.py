@@ -24,6 +24,7 @@ from bot.register.schema import notifications, registrations
 
 NOTIFY_STATUSES = frozenset({"decided", "resolved", "closed"})
 MAX_ATTEMPTS = 5
+MAX_NOTE_CHARS = 3000  # the whole message stays within one Telegram message (4096)
 PUSHED_ROUTES = ("telegram", "email")  # sent by the worker; "web" is fetched by the widget
 ROUTE_NAMES = {"telegram": "Telegram", "email": "e-pasts", "web": "tīmekļa saruna"}
 STATE_NAMES = {"pending": "gaida nosūtīšanu", "sent": "nosūtīts", "failed": "NEIZDEVĀS"}
@@ -51,7 +52,7 @@ def message(route: str, reference: str, kind: str, status: str, note: Optional[s
     """The notification in plain Latvian: reference, status in words, the note, how to answer."""
     lines = [f"Jaunumi par jūsu pieteikumu {reference} ({KINDS[kind][1]}).", f"Statuss: {STATUSES[status]}."]
     if note:
-        lines.append(f"Iestādes piezīme: {note}")
+        lines.append(f"Iestādes piezīme: {note if len(note) <= MAX_NOTE_CHARS else note[:MAX_NOTE_CHARS] + '…'}")
     if route == "email":
         lines.append(f"Uz šo e-pastu neatbildiet. Ja vēlaties ko piebilst, rakstiet Palīgam tīmekļa vietnē vai "
                      f"Telegram un norādiet numuru {reference}; statusu var uzzināt, uzrakstot “statuss {reference}”.")
