@@ -1,20 +1,17 @@
 """Reports for managers: weekly counts, the PNG chart (Telegram and the staff page), the CSV export."""
 from __future__ import annotations
 
-import base64
 import csv
 import subprocess
 import sys
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import requests
-
 from bot.register import Registration
 from bot.report import WEEKS, chart_png, weekly_counts
-from tests.conftest import ROOT, SECRET, Stack
+from tests.conftest import ROOT, Stack
 from tests.fake_telegram import FakeBotApi
-from tests.test_staff import STAFF_LOGIN, staff_member, staff_tg  # noqa: F401 (fixtures)
+from tests.test_staff import STAFF_LOGIN, STAFF_PASSWORD, staff_member, staff_portal, staff_tg  # noqa: F401
 from tests.test_telegram import TelegramUser, wait_until
 
 TODAY = date(2026, 11, 30)  # a Monday
@@ -61,20 +58,28 @@ def test_report_in_the_telegram_staff_chat_is_a_photo(
     assert int(photo["chat_id"]) == staff_tg.id and photo["photo"].startswith(PNG_SIGNATURE)
 
 
-def test_report_on_the_staff_page(stack: Stack, staff_member: str) -> None:  # noqa: F811
-    import os
-    from unittest import mock
+def test_report_on_the_staff_page(staff_portal: str) -> None:  # noqa: F811
+    """Shown as an image under the page's own Content-Security-Policy (no bypass)."""
+    from playwright.sync_api import expect, sync_playwright
 
-    from bot import settings
-    from bot.staff import issue_token, token_key
+    from tests.test_web_widget import CHROMIUM, CHROMIUM_ARGS
 
-    with mock.patch.dict(os.environ, {"PALIGS_SECRET": SECRET}):
-        token = issue_token(token_key(settings.load()), STAFF_LOGIN)
-    answer = requests.post(f"{stack.rasa_url}/webhooks/staff/webhook", json={"message": "pārskats"},
-                           headers={"Authorization": f"Bearer {token}"}, timeout=60)
-    (image,) = [m["image"] for m in answer.json() if m.get("image")]
-    assert image.startswith("data:image/png;base64,")
-    assert base64.b64decode(image.split(",", 1)[1]).startswith(PNG_SIGNATURE)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page()
+        page.goto(staff_portal + "staff")
+        page.get_by_label("Lietotājvārds").fill(STAFF_LOGIN)
+        page.get_by_label("Parole").fill(STAFF_PASSWORD)
+        page.keyboard.press("Enter")
+        expect(page.locator("#chat")).to_be_visible(timeout=15_000)
+        page.get_by_label("Komanda vai jautājums").fill("pārskats")
+        page.keyboard.press("Enter")
+        chart = page.locator("#log img.chart")
+        expect(chart).to_have_count(1, timeout=30_000)
+        assert chart.get_attribute("src").startswith("data:image/png;base64,")
+        page.wait_for_function("document.querySelector('#log img.chart').naturalWidth > 0", timeout=10_000)
+        assert "Atvērti:" in page.locator("#log").inner_text()
+        browser.close()
 
 
 def test_the_csv_export_has_no_personal_data(stack: Stack, tmp_path: Path) -> None:
