@@ -151,8 +151,9 @@ class ActionStaffCommand(Action):
         report = weekly_counts(found, handling_days, today)
         png = await asyncio.to_thread(chart_png, report)
         in_period = sum(sum(counts) for counts in report.counts.values())
+        noun = "pieteikums" if in_period % 10 == 1 and in_period % 100 != 11 else "pieteikumi"
         dispatcher.utter_message(
-            text=f"Pēdējās {WEEKS} nedēļās: {in_period} pieteikumi. Atvērti: {report.open}, kavēti: {report.overdue}.",
+            text=f"Pēdējās {WEEKS} nedēļās: {in_period} {noun}. Atvērti: {report.open}, kavēti: {report.overdue}.",
             image="data:image/png;base64," + base64.b64encode(png).decode(),
         )
         return []
