@@ -104,6 +104,10 @@ def test_request_filters(portal: str, sample: dict[str, str]) -> None:
     assert sample["complaint"] in recent and sample["suggestion"] not in recent, "the last 90 days by default"
     assert sample["light"] in ids(get(f"{portal}/requests.json", service_code="street_lighting"))
     assert sample["complaint"] not in ids(get(f"{portal}/requests.json", service_code="street_lighting"))
+    complaints_and_lights = ids(get(f"{portal}/requests.json", service_code="complaint,street_lighting"))
+    assert {sample["complaint"], sample["light"]} <= complaints_and_lights
+    assert all(r["service_code"] in ("complaint", "street_lighting")
+               for r in get(f"{portal}/requests.json", service_code="complaint,street_lighting").json())
     january = ids(get(f"{portal}/requests.json", start_date="2026-01-01T00:00:00Z", end_date="2026-01-31T00:00:00Z"))
     assert sample["suggestion"] in january and sample["complaint"] not in january
     closed = get(f"{portal}/requests.json", status="closed", start_date="2026-01-01T00:00:00Z").json()

@@ -17,7 +17,8 @@ from typing import Any, Callable, Optional
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.sql.expression import ColumnElement
 
 from bot import apikeys
 from bot.register import KINDS, MAX_TEXT_LENGTH, Register, Registration, parse_reference
@@ -138,14 +139,23 @@ class Open311:
                     raise Open311Error(400, "status must be open or closed")
                 statuses = OPEN_STATUSES if status == "open" else ("resolved", "closed")
                 statement = statement.where(registrations.c.status.in_(statuses))
-            statement = statement.limit(MAX_RESULTS * 2)  # service_code is filtered below, on the catalogue's codes
+            codes = set(filter(None, query.get("service_code", "").split(",")))
+            if codes:
+                statement = statement.where(self._of_services(codes))
+            statement = statement.limit(MAX_RESULTS)
         with self._register().engine.connect() as conn:
             rows = conn.execute(statement).all()
             found = [Registration.from_row(row) for row in rows]
             notes = self._applicant_notes(conn, [row.id for row in rows], {row.id: row.reference for row in rows})
-        described = self._describe(found, notes, with_description)
-        codes = set(filter(None, query.get("service_code", "").split(",")))
-        return [d for d in described if not codes or d["service_code"] in codes][:MAX_RESULTS]
+        return self._describe(found, notes, with_description)
+
+    @staticmethod
+    def _of_services(codes: set[str]) -> ColumnElement:
+        """Registrations whose service_code is one of ``codes``."""
+        conditions = [registrations.c.service_id.in_(codes), registrations.c.kind.in_(codes & {"complaint", "suggestion"})]
+        if OTHER_SERVICE in codes:
+            conditions.append((registrations.c.kind == "service_request") & registrations.c.service_id.is_(None))
+        return or_(*conditions)
 
     @staticmethod
     def _applicant_notes(conn: Any, ids: list[int], references: dict[int, str]) -> dict[str, str]:
