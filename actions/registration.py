@@ -201,8 +201,7 @@ def delivery_address(tracker: Tracker) -> dict[str, str]:
     The web conversation needs no address: its news is found by the conversation's own identity.
     """
     addresses = {}
-    user_event = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
-    chat_id = (tracker.latest_message.get("metadata") or user_event.get("metadata") or {}).get("chat_id")
+    chat_id = (tracker.latest_message.get("metadata") or {}).get("chat_id")
     if channel_of(tracker) == "telegram" and chat_id is not None:
         addresses["telegram"] = str(chat_id)
     contact = tracker.get_slot("contact") if tracker.get_slot("contact_consent") else None
