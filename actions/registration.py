@@ -195,6 +195,21 @@ class ActionAskServiceId(Action):
         return []
 
 
+def delivery_address(tracker: Tracker) -> dict[str, str]:
+    """Where to tell the applicant of decisions: their Telegram chat, and e-mail given with consent.
+
+    The web conversation needs no address: its news is found by the conversation's own identity.
+    """
+    addresses = {}
+    chat_id = (tracker.latest_message.get("metadata") or {}).get("chat_id")
+    if channel_of(tracker) == "telegram" and chat_id is not None:
+        addresses["telegram"] = str(chat_id)
+    contact = tracker.get_slot("contact") if tracker.get_slot("contact_consent") else None
+    if contact and _EMAIL.match(contact):
+        addresses["email"] = contact
+    return addresses
+
+
 class ActionRegister(Action):
     """Save the registration in the central register and tell the reference and access code."""
 
@@ -217,6 +232,7 @@ class ActionRegister(Action):
                 service_id=service.id if service else None,
                 contact=tracker.get_slot("contact") if tracker.get_slot("contact_consent") else None,
                 submission_key=tracker.get_slot("submission_id"),
+                delivery=delivery_address(tracker),
             )
         except Exception:  # any failure of the store: tell the citizen nothing was saved
             logger.exception("Saving a %s registration failed", kind)

@@ -1,4 +1,5 @@
-"""The staff dialogue: open, list, count and move registrations, for verified staff only.
+"""The staff dialogue: open, list, count and move registrations, notes for the applicant and
+the weekly report, for verified staff only.
 
 The ingress door turns a verified staff member's command into the ``staff_command`` intent;
 these actions check the identity again against the staff directory (deny by default) and
@@ -7,6 +8,7 @@ answer anyone else exactly as a citizen would be answered: "nesapratu".
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from datetime import date
 from typing import Any, Dict, List, Optional, Text
@@ -19,7 +21,9 @@ from rasa_sdk.types import DomainDict
 from actions.context import catalogue, channel_of, latest_entity, latest_intent, latest_text, register
 from bot.register import KINDS, STATUSES, MoveRefused, Registration, StatusChanged
 from bot.register.lifecycle import DEFAULT_HANDLING_DAYS, NOTE_REQUIRED, allowed_moves, is_backward
+from bot.register.outbox import ROUTE_NAMES, STATE_NAMES
 from bot.register.queries import Filters, Summary, deadline, is_overdue, matching, summary
+from bot.report import WEEKS, chart_png, weekly_counts
 from bot.staff import StaffMember, open_directory, verified_staff
 from bot.staff_commands import STAFF_INTENT, StaffCommand, parse
 
@@ -32,13 +36,14 @@ HELP = (
     "• “atvērtās sūdzības”, “jaunie pieteikumi šonedēļ”, “kavētie pakalpojumu pieprasījumi”, "
     "“izvērtēšanā esošie ierosinājumi” – saraksti (“vēl” – nākamie 10);\n"
     "• “cik sūdzību šomēnes?”, “kopsavilkums” – skaiti;\n"
-    "• “mainīt S-2026-000042 statusu uz izvērtēšanā” – statusa maiņa ar piezīmi."
+    "• “mainīt S-2026-000042 statusu uz izvērtēšanā” – statusa maiņa ar piezīmi;\n"
+    "• “piezīme iedzīvotājam S-2026-000042: …” – ziņa iesniedzējam viņa kanālā;\n"
+    "• “pārskats” – pieteikumi pa nedēļām (grafiks)."
 )
 
 
 def handling_days(service_id: Optional[str]) -> int:
-    service = catalogue().get(service_id) if service_id else None
-    return service.handling_days if service else DEFAULT_HANDLING_DAYS
+    return catalogue().handling_days(service_id, DEFAULT_HANDLING_DAYS)
 
 
 def staff_of(tracker: Tracker) -> Optional[StaffMember]:
@@ -50,8 +55,8 @@ def command_payload(query: str) -> str:
     return f"/{STAFF_INTENT}{json.dumps({'staff_query': query}, ensure_ascii=False)}"
 
 
-def card(registration: Registration, history: list[dict], today: date) -> str:
-    """Everything staff need to work one registration."""
+def card(registration: Registration, history: list[dict], today: date, notices: list[dict]) -> str:
+    """Everything staff need to work one registration, and what its applicant has been told."""
     service = catalogue().get(registration.service_id) if registration.service_id else None
     due = deadline(registration, handling_days)
     overdue = " – KAVĒTS" if is_overdue(registration, handling_days, today) else ""
@@ -67,9 +72,18 @@ def card(registration: Registration, history: list[dict], today: date) -> str:
         lines.append(f"Kontakts (ar piekrišanu): {registration.contact}")
     lines.append("Vēsture:")
     for row in history:
-        change = f"{STATUSES[row['from_status']]} → " if row["from_status"] else ""
+        if row["from_status"] == row["to_status"]:
+            change = "piezīme iedzīvotājam"
+        else:
+            change = (f"{STATUSES[row['from_status']]} → " if row["from_status"] else "") + STATUSES[row["to_status"]]
         note = f" – “{row['note']}”" if row["note"] else ""
-        lines.append(f"• {row['changed_at']:%d.%m.%Y %H:%M} {row['changed_by']}: {change}{STATUSES[row['to_status']]}{note}")
+        lines.append(f"• {row['changed_at']:%d.%m.%Y %H:%M} {row['changed_by']}: {change}{note}")
+    if notices:
+        lines.append("Paziņojumi iedzīvotājam:")
+    for notice in notices:
+        failed = f" pēc {notice['attempts']} mēģinājumiem ({notice['last_error']})" if notice["state"] == "failed" else ""
+        lines.append(f"• {notice['created_at']:%d.%m.%Y %H:%M} {ROUTE_NAMES[notice['route']]}: "
+                     f"{STATE_NAMES[notice['state']]}{failed}")
     return "\n".join(lines)
 
 
@@ -105,6 +119,8 @@ class ActionStaffCommand(Action):
             return []
         if command.action in ("list", "more"):
             return await self._list(dispatcher, tracker, command, today)
+        if command.action == "report":
+            return await self._report(dispatcher, today)
         if command.action == "count":
             found = await asyncio.to_thread(summary, register().engine, command.filters, handling_days, today)
             dispatcher.utter_message(text=describe_summary(found))
@@ -113,9 +129,12 @@ class ActionStaffCommand(Action):
         if registration is None:
             dispatcher.utter_message(text=f"Pieteikums {command.reference} nav atrasts. Pārbaudiet numuru.")
             return []
+        if command.action == "note":
+            return await self._note(dispatcher, member, registration, command.note or "")
         if command.action == "open" or command.to_status is None:
             history = await asyncio.to_thread(register().history, registration.reference)
-            dispatcher.utter_message(text=card(registration, history, today), buttons=move_buttons(registration))
+            notices = await asyncio.to_thread(register().outbox.of_registration, registration.reference)
+            dispatcher.utter_message(text=card(registration, history, today, notices), buttons=move_buttons(registration))
             return []
         if command.to_status not in allowed_moves(registration.status):
             dispatcher.utter_message(text=f"No statusa “{registration.status_name}” uz “{STATUSES[command.to_status]}” "
@@ -124,6 +143,36 @@ class ActionStaffCommand(Action):
         move = {"reference": registration.reference, "to": command.to_status, "expected": registration.status}
         return [SlotSet("staff_move", json.dumps(move)), SlotSet("staff_note", None), SlotSet("staff_confirmed", None),
                 FollowupAction("staff_move_form")]
+
+    @staticmethod
+    async def _report(dispatcher: CollectingDispatcher, today: date) -> List[EventType]:
+        """The weekly chart as a ``data:`` URL: Telegram uploads its bytes, the staff page shows it."""
+        found = await asyncio.to_thread(matching, register().engine, Filters(), handling_days, today)
+        report = weekly_counts(found, handling_days, today)
+        png = await asyncio.to_thread(chart_png, report)
+        in_period = sum(sum(counts) for counts in report.counts.values())
+        noun = "pieteikums" if in_period % 10 == 1 and in_period % 100 != 11 else "pieteikumi"
+        dispatcher.utter_message(
+            text=f"Pēdējās {WEEKS} nedēļās: {in_period} {noun}. Atvērti: {report.open}, kavēti: {report.overdue}.",
+            image="data:image/png;base64," + base64.b64encode(png).decode(),
+        )
+        return []
+
+    @staticmethod
+    async def _note(dispatcher: CollectingDispatcher, member: StaffMember, registration: Registration,
+                    note: str) -> List[EventType]:
+        if not note:
+            dispatcher.utter_message(text=f"Uzrakstiet piezīmi aiz numura, piemēram: “piezīme iedzīvotājam "
+                                          f"{registration.reference}: Darbi sāksies pirmdien”.")
+            return []
+        routes = await asyncio.to_thread(register().add_applicant_note, registration.reference, note, member.identity)
+        if routes:
+            dispatcher.utter_message(text=f"Piezīme saglabāta {registration.reference} vēsturē un tiks nosūtīta "
+                                          "iedzīvotājam.")
+        else:
+            dispatcher.utter_message(text=f"Piezīme saglabāta {registration.reference} vēsturē, bet iedzīvotājam nav "
+                                          "kanāla, kur to nosūtīt (reģistrēts bez saziņas iespējas vai jau slēgts).")
+        return []
 
     @staticmethod
     async def _list(dispatcher: CollectingDispatcher, tracker: Tracker, command: StaffCommand, today: date) -> List[EventType]:

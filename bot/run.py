@@ -2,7 +2,7 @@
 
 ``python -m bot.run [model]`` refuses to start when one of its ports is taken, migrates
 the register, then runs the action server, the Rasa server (REST, socket.io and, when
-TELEGRAM_TOKEN is set, Telegram) and the web portal under ``bot.supervisor`` until
+TELEGRAM_TOKEN is set, Telegram), the web portal and the notifier under ``bot.supervisor`` until
 Ctrl-C / SIGTERM, or until one of them exits (then it says which, shows its last log
 lines and stops the rest).
 """
@@ -34,6 +34,7 @@ def commands(config: settings.Settings, model: Path) -> dict[str, list[str]]:
             "--cors", "*",
         ],
         "web": [PYTHON, "-m", "connectors.web.server"],
+        "notifier": [PYTHON, "-m", "bot.notifier"],
     }
 
 

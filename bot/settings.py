@@ -58,11 +58,16 @@ class Settings:
 
     def derived_secret(self, purpose: str) -> str:
         """A secret for one purpose, derived from the server secret (never the secret itself)."""
-        return hmac.new(self.secret(), purpose.encode(), hashlib.sha256).hexdigest()
+        return derive(self.secret(), purpose)
 
     def actions_token(self) -> str:
         """The shared token every call to the action server carries (ACTIONS_TOKEN, else derived)."""
         return os.environ.get("ACTIONS_TOKEN") or self.derived_secret("action-server")
+
+
+def derive(secret: bytes, purpose: str) -> str:
+    """A secret for one purpose derived from ``secret`` (hex HMAC-SHA256)."""
+    return hmac.new(secret, purpose.encode(), hashlib.sha256).hexdigest()
 
 
 def load() -> Settings:

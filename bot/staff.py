@@ -9,6 +9,7 @@ Command line (operators and scripts rely on it exactly):
   python -m bot.staff add --name "Ilze Ozola" --login ilze --password-stdin
   python -m bot.staff list
   python -m bot.staff remove --telegram ID | --login NAME
+  python -m bot.staff apikey --name "Pilsētas lietotne"   (an Open311 api key, shown once)
 """
 from __future__ import annotations
 
@@ -199,6 +200,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     which = remove.add_mutually_exclusive_group(required=True)
     which.add_argument("--telegram", type=int)
     which.add_argument("--login")
+    apikey = commands.add_parser("apikey", help="create an api key for an Open311 client (printed once)")
+    apikey.add_argument("--name", required=True, help="who uses it, e.g. the name of the app")
     args = parser.parse_args(argv)
 
     from bot import migrate
@@ -206,7 +209,17 @@ def main(argv: Optional[list[str]] = None) -> int:
     config = settings.load()
     migrate.upgrade(config.database_url)
     directory = open_directory(config)
-    if args.command == "add":
+    if args.command == "apikey":
+        from sqlalchemy.exc import IntegrityError
+
+        from bot import apikeys
+
+        try:
+            print(apikeys.create(directory.engine, args.name))
+        except IntegrityError:
+            print(f"an api key named {args.name!r} exists already", file=sys.stderr)
+            return 1
+    elif args.command == "add":
         if args.telegram is None and args.login is None:
             parser.error("add needs --telegram ID and/or --login NAME")
         password = None

@@ -1,4 +1,4 @@
-"""What staff type in chat, read as commands: open, list, more, count, move, help.
+"""What staff type in chat, read as commands: open, list, more, count, move, note, report, help.
 
 Used twice: by the ingress door, which sends a verified staff member's message to the staff
 dialogue only when it reads as a staff command (anything else goes through the citizen NLU,
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Optional
 
-from bot.register import parse_reference
+from bot.register import parse_reference, text_after_reference
 from bot.register.queries import Filters
 from nlu.latvian_text import words
 
@@ -29,14 +29,18 @@ COUNT_WORDS = ("cik", "kopsavilkum", "statistik", "skaits")
 MORE_WORDS = {"vel", "talak", "nakamie", "nakamas"}
 HELP_WORDS = {"palidziba", "komandas", "help"}
 REOPEN_WORDS = ("atkal", "jauna", "atkartot")
+NOTE_WORDS = ("piezim", "zinojum", "pazinoj")
+APPLICANT_WORDS = ("iedzivotaj", "iesniedzej", "pieteicej", "klient")
+REPORT_WORDS = {"parskats", "parskatu", "grafiks", "grafiku", "atskaite"}
 
 
 @dataclass(frozen=True)
 class StaffCommand:
-    action: str  # open | list | more | count | move | help
+    action: str  # open | list | more | count | move | note | report | help
     reference: Optional[str] = None
     to_status: Optional[str] = None
     filters: Filters = field(default_factory=Filters)
+    note: Optional[str] = None
 
 
 def _has(text_words: list[str], prefixes: tuple[str, ...]) -> bool:
@@ -71,9 +75,14 @@ def parse(text: str, today: Optional[date] = None) -> Optional[StaffCommand]:
         return StaffCommand("more")
     if set(text_words) <= HELP_WORDS:
         return StaffCommand("help")
+    if set(text_words) & REPORT_WORDS and len(text_words) <= 3:
+        return StaffCommand("report")
     reference = parse_reference(text)
     status = _first(text_words, STATUS_PREFIXES)
     if reference:
+        before = words(text[: len(text) - len(text_after_reference(text))])
+        if _has(before, NOTE_WORDS) and _has(before, APPLICANT_WORDS):  # "piezīme iedzīvotājam S-…: …"
+            return StaffCommand("note", reference, note=text_after_reference(text).strip())
         rest = [w for w in text_words if not any(ch.isdigit() for ch in w) and len(w) > 1]
         if _has(rest, MOVE_WORDS) or (_has(rest, REOPEN_WORDS) and _has(rest, ("atver",))):
             reopen = _has(rest, REOPEN_WORDS) and _has(rest, ("atver",))

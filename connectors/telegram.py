@@ -12,6 +12,7 @@ default https://api.telegram.org/bot), TELEGRAM_MODE (``webhook`` or ``polling``
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import logging
@@ -41,6 +42,7 @@ UNSUPPORTED_REPLY = (
 EDITED_REPLY = "Labotas ziņas neapstrādāju. Lūdzu, nosūtiet labojumu kā jaunu ziņu."
 OLD_BUTTON_REPLY = "Uz šo jautājumu jau ir atbildēts. Lūdzu, izmantojiet pogas pēdējā ziņā vai uzrakstiet, kas jums vajadzīgs."
 MAX_CALLBACK_BYTES = 64
+DATA_URL_PNG = "data:image/png;base64,"
 # Telegram's own commands (also "/start <payload>" from a t.me deep link and "/help@botname"),
 # mapped to what the bot understands.
 COMMANDS = {"/start": "/greet", "/help": "/greet"}
@@ -117,6 +119,13 @@ class TelegramOutput(OutputChannel):
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         for part in split_text(text):
             await self.bot.send_message(chat_id=self.chat_id, text=part)
+
+    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+        """A photo: a ``data:image/png;base64,…`` URL (a chart made here) is uploaded as bytes."""
+        if image.startswith(DATA_URL_PNG):
+            await self.bot.send_photo(chat_id=self.chat_id, photo=base64.b64decode(image[len(DATA_URL_PNG):]))
+        else:
+            await self.bot.send_photo(chat_id=self.chat_id, photo=image)
 
     async def send_text_with_buttons(
         self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any

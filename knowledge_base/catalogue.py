@@ -121,6 +121,11 @@ class Catalogue:
     def get(self, service_id: str) -> Optional[Service]:
         return self._by_id.get(service_id)
 
+    def handling_days(self, service_id: Optional[str], default: int) -> int:
+        """The service's promised handling time in working days; ``default`` without a service."""
+        service = self.get(service_id) if service_id else None
+        return service.handling_days if service else default
+
     def search(self, text: str, limit: int = 3) -> list[tuple[Service, float]]:
         """Best-matching services for the text, best first, with the share of the best phrase
         found in [0, 1]; equal ones in catalogue order."""

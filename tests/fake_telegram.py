@@ -1,8 +1,10 @@
 """A local stand-in for the Telegram Bot API (aiohttp on loopback) that records calls."""
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from collections import defaultdict
 from typing import Any
 
 from aiohttp import web
@@ -18,6 +20,21 @@ class FakeBotApi:
         self.pending_updates: list[dict] = []
         self._message_id = 0
         self.port = 0
+        self.failures: dict[int, list[int]] = defaultdict(list)  # chat id -> HTTP statuses of its next sends
+        self.delays: dict[int, list[float]] = defaultdict(list)  # chat id -> seconds its next sends are held
+        self.in_flight: list[dict] = []  # sends held right now, not yet answered
+        self.abandoned: list[dict] = []  # held sends whose client hung up first: never delivered
+
+    def fail_next(self, chat_id: int, times: int, status: int = 500) -> None:
+        """Refuse the chat's next ``times`` sendMessage calls (500, or 429 with retry_after)."""
+        self.failures[chat_id].extend([status] * times)
+
+    def delay_next(self, chat_id: int, seconds: float) -> None:
+        """Hold the chat's next sendMessage for ``seconds`` before accepting it, as a slow Telegram would.
+
+        A client that hangs up while it is held has not had its message accepted.
+        """
+        self.delays[chat_id].append(seconds)
 
     def start(self) -> None:
         app = web.Application()
@@ -33,12 +50,22 @@ class FakeBotApi:
         if request.content_type == "application/json":
             params = await request.json()
         else:
-            params = {k: _maybe_json(v) for k, v in (await request.post()).items()}
+            params = {k: v.file.read() if isinstance(v, web.FileField) else _maybe_json(v)
+                      for k, v in (await request.post()).items()}
+        if method == "sendMessage":
+            chat_id = int(params["chat_id"])
+            if self.failures[chat_id]:
+                status = self.failures[chat_id].pop(0)
+                retry = {"parameters": {"retry_after": 1}} if status == 429 else {}
+                return web.json_response({"ok": False, "error_code": status, "description": "fake failure", **retry},
+                                         status=status)
+            if self.delays[chat_id] and not await self._held(request, params, self.delays[chat_id].pop(0)):
+                return web.Response(status=499)
         self.calls.append((method, params))
         if method == "getUpdates":
             updates, self.pending_updates = self.pending_updates, []
             return web.json_response({"ok": True, "result": updates})
-        if method == "sendMessage":
+        if method in ("sendMessage", "sendPhoto"):
             self._message_id += 1
             params["message_id"] = self._message_id  # what the bot was told, for pressing its buttons later
             result: Any = {
@@ -49,6 +76,21 @@ class FakeBotApi:
             }
             return web.json_response({"ok": True, "result": result})
         return web.json_response({"ok": True, "result": True})
+
+    async def _held(self, request: web.Request, params: dict, seconds: float) -> bool:
+        """Hold a send; True if the client still waits for the answer afterwards."""
+        self.in_flight.append(params)
+        try:
+            await asyncio.sleep(seconds)
+        except asyncio.CancelledError:  # the client hung up and aiohttp cancelled the handler
+            self.abandoned.append(params)
+            raise
+        finally:
+            self.in_flight.remove(params)
+        if request.transport is None or request.transport.is_closing():
+            self.abandoned.append(params)
+            return False
+        return True
 
     def sent(self, chat_id: int) -> list[dict]:
         return [p for m, p in self.calls if m == "sendMessage" and int(p["chat_id"]) == chat_id]

@@ -100,7 +100,7 @@ def test_make_run_serves_and_stops_completely_on_a_double_sigterm(
                       headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}, timeout=30)
         wait_until(lambda: bool(telegram_api.sent(88001)), 60, "Telegram got no answer")
         children = started_pids(output)
-        assert len(children) == 3
+        assert len(children) == 4  # actions, rasa, web, notifier
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         time.sleep(0.3)

@@ -3,7 +3,8 @@
 One table of registrations, an append-only status history and a counter per kind and
 year that hands out reference numbers. ``Register`` is the only code that writes them;
 the tables are in ``schema``, kinds and references in ``references``, the life-cycle in
-``lifecycle`` and the staff's lists and counts in ``queries``.
+``lifecycle``, the staff's lists and counts in ``queries`` and what the applicant is told
+(the outbox) in ``outbox``.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
 from bot import settings
+from bot.register.outbox import NOTIFY_STATUSES, AddressBox, Outbox, enqueue
 from bot.privacy import (
     keyed_hash,
     mask_personal_codes,
@@ -24,7 +26,7 @@ from bot.privacy import (
     submission_access_code,
 )
 from bot.register.lifecycle import STATUSES, move_problem
-from bot.register.references import KIND_BY_LETTER, KINDS, format_reference, parse_reference
+from bot.register.references import KIND_BY_LETTER, KINDS, format_reference, parse_reference, text_after_reference
 from bot.register.schema import (
     create_register_engine,
     insert_if_absent,
@@ -38,7 +40,7 @@ from bot.register.schema import (
 __all__ = [
     "KINDS", "KIND_BY_LETTER", "STATUSES", "MAX_TEXT_LENGTH", "Register", "Registration", "StatusChanged",
     "MoveRefused", "create_register_engine", "insert_if_absent", "metadata", "open_register",
-    "open_configured_register", "parse_reference",
+    "open_configured_register", "parse_reference", "text_after_reference",
 ]
 
 MAX_TEXT_LENGTH = 20000
@@ -94,6 +96,8 @@ class Register:
     def __init__(self, engine: Engine, secret: bytes) -> None:
         self.engine = engine
         self._secret = secret
+        self._addresses = AddressBox(settings.derive(secret, "delivery-address"))
+        self.outbox = Outbox(engine, self._addresses)
 
     def sender_hash(self, channel: str, sender_id: str) -> str:
         return keyed_hash(self._secret, f"{channel}:{sender_id}")
@@ -109,8 +113,13 @@ class Register:
         service_id: Optional[str] = None,
         contact: Optional[str] = None,
         submission_key: Optional[str] = None,
+        delivery: Optional[dict[str, str]] = None,
     ) -> tuple[Registration, str]:
         """Store a new registration; returns it and its plain access code.
+
+        ``delivery`` ({route: address}, e.g. {"telegram": chat id, "email": …}) is where the
+        applicant is told of decisions; it is stored encrypted and deleted when the
+        registration is closed.
 
         With a submission key the call is idempotent: the same form submitted again (after
         its answer was lost) returns the registration stored the first time, with the same
@@ -127,7 +136,7 @@ class Register:
                 return stored, access_code
         try:
             return self._insert(kind, kind_predicted, text, channel, sender_id, service_id, contact,
-                                submission_key, access_code), access_code
+                                submission_key, access_code, delivery or {}), access_code
         except IntegrityError:
             stored = self._find_submission(submission_key) if submission_key else None
             if stored is None:
@@ -141,7 +150,7 @@ class Register:
 
     def _insert(
         self, kind: str, kind_predicted: str, text: str, channel: str, sender_id: str, service_id: Optional[str],
-        contact: Optional[str], submission_key: Optional[str], access_code: str,
+        contact: Optional[str], submission_key: Optional[str], access_code: str, delivery: dict[str, str],
     ) -> Registration:
         now = datetime.now(timezone.utc)
         with self.engine.begin() as conn:
@@ -161,7 +170,10 @@ class Register:
                 updated_at=now,
                 submission_key=submission_key,
             )
-            registration_id = conn.execute(registrations.insert().values(**values)).inserted_primary_key[0]
+            sealed = self._addresses.seal(delivery)
+            registration_id = conn.execute(
+                registrations.insert().values(**values, delivery_address=sealed)
+            ).inserted_primary_key[0]
             conn.execute(
                 status_history.insert().values(
                     registration_id=registration_id,
@@ -214,7 +226,9 @@ class Register:
 
         Refuses a move the life-cycle does not allow (``MoveRefused``). With ``expected_status``
         (the status the staff member saw), a registration changed by someone else meanwhile is
-        not touched (``StatusChanged``): of two concurrent moves, one wins.
+        not touched (``StatusChanged``): of two concurrent moves, one wins. A move to decided,
+        resolved or closed puts the applicant's notifications into the outbox in the same
+        transaction; closing deletes the delivery address.
         """
         if to_status not in STATUSES:
             raise ValueError(f"unknown status {to_status!r}")
@@ -229,13 +243,16 @@ class Register:
             problem = move_problem(row.status, to_status, note)
             if problem:
                 raise MoveRefused(problem)
+            closing = {"delivery_address": None} if to_status == "closed" else {}
             changed = conn.execute(
                 update(registrations)
                 .where((registrations.c.id == row.id) & (registrations.c.status == row.status))
-                .values(status=to_status, updated_at=now)
+                .values(status=to_status, updated_at=now, **closing)
             ).rowcount
             if changed != 1:
                 raise StatusChanged(Registration.from_row(row))
+            if to_status in NOTIFY_STATUSES:
+                enqueue(conn, row, self._addresses, to_status, note, now)
             conn.execute(
                 status_history.insert().values(
                     registration_id=row.id,
@@ -249,6 +266,23 @@ class Register:
         updated = self.find(reference)
         assert updated is not None
         return updated
+
+    def add_applicant_note(self, reference: str, note: str, changed_by: str) -> int:
+        """A staff note for the applicant: a history row and its notifications; how many routes."""
+        note = mask_personal_codes(note.strip())
+        if not note:
+            raise ValueError("empty note")
+        now = datetime.now(timezone.utc)
+        with self.engine.begin() as conn:
+            row = conn.execute(select(registrations).where(registrations.c.reference == reference)).first()
+            if row is None:
+                raise LookupError(reference)
+            routes = enqueue(conn, row, self._addresses, row.status, note, now)
+            conn.execute(status_history.insert().values(
+                registration_id=row.id, from_status=row.status, to_status=row.status, changed_by=changed_by,
+                note=note, changed_at=now,
+            ))
+        return routes
 
     def history(self, reference: str) -> list[dict]:
         """Status changes of a registration, oldest first."""

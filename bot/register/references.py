@@ -23,5 +23,11 @@ def parse_reference(text: str) -> Optional[str]:
     return f"{letter.upper()}-{year}-{int(number):06d}"
 
 
+def text_after_reference(text: str) -> str:
+    """What follows the first reference number, without a leading colon or dash."""
+    match = _REFERENCE.search(text)
+    return text[match.end():].lstrip(" :–-\t\n") if match else ""
+
+
 def format_reference(kind: str, year: int, number: int) -> str:
     return f"{KINDS[kind][0]}-{year}-{number:06d}"

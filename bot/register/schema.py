@@ -39,6 +39,7 @@ registrations = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("submission_key", String(64), unique=True),
+    Column("delivery_address", Text),  # Fernet-encrypted JSON {route: address}; NULL once closed
 )
 
 status_history = Table(
@@ -61,6 +62,33 @@ reference_counters = Table(
     Column("last_number", Integer, nullable=False),
 )
 
+# The outbox: what the applicant is to be told, written in the transaction of the status change.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("registration_id", ForeignKey("registrations.id"), nullable=False, index=True),
+    Column("route", String(16), nullable=False),  # telegram | email | web
+    Column("address", Text),  # Fernet-encrypted; NULL for web and once sent or failed
+    Column("text", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # pending | sent | failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("lease_owner", String(64)),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("last_error", String(300)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
 
 telegram_updates = Table(
     "telegram_updates",

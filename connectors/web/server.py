@@ -6,6 +6,7 @@ to the Rasa socket.io channel at BOT_URL (default: this host, RASA_PORT).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -18,7 +19,10 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot import logs, settings
+from bot.ingress import MAX_SENDER_CHARS, namespaced
+from bot.register import Register, open_configured_register
 from bot.staff import StaffDirectory, issue_token, open_directory, token_key
+from connectors.web.open311 import Open311
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -81,14 +85,21 @@ class StaffLogin:
         return web.json_response({"token": token, "name": member.name}, headers={"Cache-Control": "no-store"})
 
 
+@functools.lru_cache(maxsize=1)
+def portal_register() -> Register:
+    return open_configured_register()
+
+
 def create_app(rasa_port: int, staff: Optional[StaffLogin] = None) -> web.Application:
-    """The portal: ``/`` (demo page), ``/staff`` (staff page and its login) and ``/widget/`` (assets)."""
+    """The portal: ``/`` (demo page), ``/staff`` (staff page and its login), ``/widget/`` (assets
+    and a web conversation's news) and ``/open311/v2/`` (the register as GeoReport v2)."""
     pages = {name: (STATIC / name).read_text(encoding="utf-8") for name in ("index.html", "staff.html")}
 
     def page(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handler(request: web.Request) -> web.Response:
             url = bot_url(request, rasa_port)
-            csp = f"default-src 'self'; connect-src 'self' {url} {url.replace('http', 'ws', 1)}; style-src 'self' 'unsafe-inline'"
+            csp = (f"default-src 'self'; connect-src 'self' {url} {url.replace('http', 'ws', 1)}; "
+                   "style-src 'self' 'unsafe-inline'; img-src 'self' data:")  # data: for the staff report chart
             return web.Response(
                 text=pages[name].replace("{{BOT_URL}}", url),
                 content_type="text/html",
@@ -104,6 +115,21 @@ def create_app(rasa_port: int, staff: Optional[StaffLogin] = None) -> web.Applic
             raise web.HTTPNotFound()
         return web.FileResponse(path, headers={**SECURITY_HEADERS, "Access-Control-Allow-Origin": "*"})
 
+    async def widget_news(request: web.Request) -> web.Response:
+        """``GET /widget/news?session=<id>``: the news of that web conversation only, each handed over once.
+
+        The session id (random, kept in the visitor's tab) is what identifies the conversation to
+        the bot as well; nothing else is needed and nothing else is told.
+        """
+        session = request.query.get("session", "")
+        if not 0 < len(session) <= MAX_SENDER_CHARS:
+            return web.json_response({"error": "session is required"}, status=400)
+        register = portal_register()
+        sender_hash = register.sender_hash("socketio", namespaced("web", session))
+        news = await asyncio.to_thread(register.outbox.take_web_news, sender_hash)
+        return web.json_response({"news": news}, headers={**SECURITY_HEADERS, "Access-Control-Allow-Origin": "*",
+                                                          "Cache-Control": "no-store"})
+
     async def no_favicon(_: web.Request) -> web.Response:
         return web.Response(status=204)
 
@@ -112,7 +138,9 @@ def create_app(rasa_port: int, staff: Optional[StaffLogin] = None) -> web.Applic
     app.router.add_get("/staff", page("staff.html"))
     app.router.add_post("/staff/login", (staff or StaffLogin()).handle)
     app.router.add_get("/favicon.ico", no_favicon)
+    app.router.add_get("/widget/news", widget_news)
     app.router.add_get("/widget/{name:[A-Za-z0-9._-]+}", widget_asset)
+    app.add_routes(Open311(portal_register).routes())
     return app
 
 

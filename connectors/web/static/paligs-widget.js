@@ -4,7 +4,8 @@
  *           data-bot-url="https://bot.example.lv" data-title="Palīgs" data-lang="lv" defer></script>
  * It talks to Rasa's socket.io channel, keeps the conversation across page reloads of the tab
  * (sessionStorage: a shared public computer does not show it to the next visitor) and
- * renders everything as text (never as HTML).
+ * renders everything as text (never as HTML). While the panel is open it asks the portal every
+ * few seconds for news of this conversation (a decision on a registration made here).
  */
 (function () {
   "use strict";
@@ -34,6 +35,8 @@
   var transcript = JSON.parse(sessionStorage.getItem(STORE + "transcript") || "[]");
   var socket = null;
   var typingTimer = null;
+  var newsTimer = null;
+  var NEWS_SECONDS = 5;
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -142,12 +145,25 @@
     send.disabled = true;
   }
 
+  function fetchNews() {
+    if (!sessionId) return;
+    fetch(base + "news?session=" + encodeURIComponent(sessionId), { cache: "no-store" })
+      .then(function (response) { return response.ok ? response.json() : { news: [] }; })
+      .then(function (data) {
+        (data.news || []).forEach(function (text) { add({ from: "bot", text: String(text) }); });
+      })
+      .catch(function () { /* the portal is unreachable: try again at the next tick */ });
+  }
+
   function open(show) {
     panel.hidden = !show;
     launcher.setAttribute("aria-expanded", String(show));
     sessionStorage.setItem(STORE + "open", show ? "1" : "");
+    clearInterval(newsTimer);
     if (show) {
       if (!transcript.length) add({ from: "bot", text: TEXT.welcome });
+      fetchNews();
+      newsTimer = setInterval(fetchNews, NEWS_SECONDS * 1000);
       input.focus();
     } else {
       launcher.focus();

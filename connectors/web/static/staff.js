@@ -28,6 +28,14 @@
     return msg;
   }
 
+  function addImage(url) {
+    var image = el("img", "chart");
+    image.src = url;
+    image.alt = "Pieteikumi pa nedēļām pēdējās 12 nedēļās, pa veidiem (diagramma)";
+    $("log").appendChild(image);
+    $("log").scrollTop = $("log").scrollHeight;
+  }
+
   function addButtons(buttons) {
     var row = el("div", "choices");
     buttons.forEach(function (button) {
@@ -59,6 +67,7 @@
     }).then(function (messages) {
       messages.forEach(function (m) {
         if (m.text) add(m.text, "bot");
+        if (typeof m.image === "string" && m.image.indexOf("data:image/png;base64,") === 0) addImage(m.image);
         if (m.buttons && m.buttons.length) addButtons(m.buttons);
       });
     }).catch(function () { add("Nav savienojuma ar asistentu. Mēģiniet vēlreiz.", "bot"); });
