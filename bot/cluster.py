@@ -267,7 +267,7 @@ def start_stores(supervisor: Supervisor, tools: Tools, config: settings.Settings
 
 
 def start_services(supervisor: Supervisor, tools: Tools, config: settings.Settings, ports: Ports, model: Path) -> None:
-    """The action servers, nginx, the Rasa replicas and the portal, all with the same secrets."""
+    """The action servers, nginx, the Rasa replicas, the portal and the notifier, all with the same secrets."""
     env = {
         **environment(config),
         "PALIGS_SECRET": config.secret().decode(),
@@ -292,6 +292,7 @@ def start_services(supervisor: Supervisor, tools: Tools, config: settings.Settin
                          group="Rasa replica")
     web_env = {**env, "RASA_PORT": str(ports.front), "WEB_PORT": str(ports.web)}
     supervisor.start("web", [PYTHON, "-m", "connectors.web.server"], web_env, settings.ROOT)
+    supervisor.start("notifier", [PYTHON, "-m", "bot.notifier"], env, settings.ROOT)
 
 
 def parse_ports(text: str) -> tuple[int, ...]:
