@@ -1,4 +1,4 @@
-"""Custom Rasa NLU components: Latvian tokens, fallback, guideline questions."""
+"""Custom Rasa NLU components: Latvian tokens, guideline questions, fallback and routing."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -24,7 +24,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from knowledge_base.guidelines import FAQ_INTENT, load_guidelines
 from knowledge_base.retriever import GuidelineRetriever
-from nlu.latvian_text import fold, stem, words
+from nlu.latvian_text import fold, sentences, stem, words
+from nlu.routing import KIND_OF_INTENT, ROUTE, decide
 
 GUIDELINE = "guideline"  # parse-data key with the knowledge base's finding for the message
 ANSWERS_TO_THE_BOT = frozenset({"inform", "affirm", "deny"})
@@ -48,14 +49,33 @@ class LatvianTokenizer(WhitespaceTokenizer):
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class LatvianFallbackClassifier(FallbackClassifier):
-    """The FallbackClassifier, which also falls back on messages with no words at all.
+    """The FallbackClassifier, which also decides what the bot does with the message.
 
-    An empty, whitespace-only or emoji-only message would otherwise get whichever
-    intent the model guesses for "nothing" (often `affirm`, which would confirm a form).
+    It falls back ("nesapratu") on messages with no words at all: an empty, whitespace-only
+    or emoji-only message would otherwise get whichever intent the model guesses for
+    "nothing" (often `affirm`, which would confirm a form). A message of substance that it
+    is unsure about is not dropped: ``nlu.routing.decide`` sends it to registration with the
+    kind left open (the bot asks), under the most likely registration intent, whose rule
+    starts the registration. The decision goes into the parse data as ``route``.
     """
 
     def _should_fallback(self, message: Message) -> bool:
         return not words(message.get(TEXT) or "") or super()._should_fallback(message)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            ranking = message.get(INTENT_RANKING_KEY) or ([intent] if intent.get(INTENT_NAME_KEY) else [])
+            route = decide(message.get(TEXT) or "", ranking, self._should_fallback(message))
+            message.set(ROUTE, route.as_dict(), add_to_output=True)
+            if route.action == "not_understood":
+                super().process([message])
+            elif route.intent != intent.get(INTENT_NAME_KEY):
+                confidence = next((r[PREDICTED_CONFIDENCE_KEY] for r in ranking
+                                   if r.get(INTENT_NAME_KEY) == route.intent), 0.0)
+                message.set(INTENT, {INTENT_NAME_KEY: route.intent, PREDICTED_CONFIDENCE_KEY: confidence},
+                            add_to_output=True)
+        return messages
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -70,13 +90,19 @@ class GuidelineQuestionClassifier(GraphComponent):
     - an own phrasing of an entry, or a text the retriever clearly takes for a guideline
       question (lead of at least ``QUESTION_MARGIN``), becomes ``faq``; except that an
       answer to the bot's own question ("nē, tas ir ierosinājums") stays one;
-    - a ``faq`` that the retriever takes for something else becomes DIET's next intent.
+    - a ``faq`` that the retriever takes for something else becomes DIET's next intent;
+    - a guideline question is short and question-shaped (:meth:`question_shaped`): a long,
+      multi-sentence message that DIET takes for a registration ("... piekļūstamība ...
+      nav nodrošināta, lūdzu salabojiet!") is never answered from the guidelines.
 
     The finding (entry to answer with, closest entries, margins) goes into the parse data
     as ``guideline``, for ``action_answer_faq``.
     """
 
     QUESTION_MARGIN = 0.5
+    MAX_QUESTION_WORDS = 30  # the knowledge base's longest phrasing has 29
+    MAX_QUESTION_SENTENCES = 2
+    REGISTRATION_WORDS = 15  # a registration (per DIET) this long is not taken for a guideline question
     FILE = "retriever.joblib"
 
     def __init__(self, model_storage: ModelStorage, resource: Resource,
@@ -110,13 +136,24 @@ class GuidelineQuestionClassifier(GraphComponent):
         for message in messages:
             finding = self._retriever.find(message.get(TEXT) or "")
             message.set(GUIDELINE, finding.as_dict(), add_to_output=True)
+            ranking = message.get(INTENT_RANKING_KEY) or []
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-            guessed = finding.question_margin >= self.QUESTION_MARGIN and intent not in ANSWERS_TO_THE_BOT
+            shaped = self.question_shaped(message.get(TEXT) or "", ranking)
+            guessed = finding.question_margin >= self.QUESTION_MARGIN and intent not in ANSWERS_TO_THE_BOT and shaped
             if finding.own_phrasing or guessed:
                 self._set_ranking(message, [{INTENT_NAME_KEY: FAQ_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}])
-            elif intent == FAQ_INTENT and finding.question_margin < 0:
-                self._set_ranking(message, self._without_faq(message.get(INTENT_RANKING_KEY) or []))
+            elif intent == FAQ_INTENT and (finding.question_margin < 0 or not shaped):
+                self._set_ranking(message, self._without_faq(ranking))
         return messages
+
+    @classmethod
+    def question_shaped(cls, text: Text, ranking: List[Dict[Text, Any]]) -> bool:
+        """Short enough to be a guideline question, and not a long message DIET takes for a registration."""
+        count = len(words(text))
+        if count > cls.MAX_QUESTION_WORDS or len(sentences(text)) > cls.MAX_QUESTION_SENTENCES:
+            return False
+        diet_says = ranking[0].get(INTENT_NAME_KEY) if ranking else None
+        return not (diet_says in KIND_OF_INTENT and count > cls.REGISTRATION_WORDS)
 
     @staticmethod
     def _without_faq(ranking: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
