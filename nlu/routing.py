@@ -11,6 +11,7 @@ offers to register it and asks which kind it is.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, List, Optional, Text
 
@@ -32,6 +33,7 @@ NOT_REGISTERED_WHEN_UNSURE = frozenset({"check_status", "inform"})
 # A message of substance has at least this many words; a long message at least LONG_WORDS.
 SUBSTANCE_WORDS = 5
 LONG_WORDS = 12
+_MARKUP = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,10 @@ class Route:
 
 
 def has_substance(text: str) -> bool:
-    """Several words: something that can be registered (small talk is judged by the intent)."""
-    return len(words(text)) >= SUBSTANCE_WORDS
+    """Several words (of letters, outside markup): something that can be registered.
+    Whether it is small talk is for the intent to say."""
+    lettered = [word for word in words(_MARKUP.sub(" ", text)) if len(word) > 1 and word.isalpha()]
+    return len(lettered) >= SUBSTANCE_WORDS
 
 
 def decide(text: str, ranking: List[Dict[Text, Any]], unsure: bool) -> Route:
