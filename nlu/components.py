@@ -1,4 +1,5 @@
-"""Custom Rasa NLU components: Latvian tokens, guideline questions, fallback and routing."""
+"""Custom Rasa NLU components: Latvian tokens, chat lines and letters, guideline questions,
+fallback and routing."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -9,7 +10,9 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.diet_classifier import DIETClassifier
 from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import (
@@ -17,6 +20,8 @@ from rasa.shared.nlu.constants import (
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
     PREDICTED_CONFIDENCE_KEY,
+    METADATA,
+    METADATA_INTENT,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
@@ -25,9 +30,11 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from knowledge_base.guidelines import FAQ_INTENT, load_guidelines
 from knowledge_base.retriever import GuidelineRetriever
 from nlu.latvian_text import fold, sentences, stem, words
+from nlu.letters import LetterModel, is_letter
 from nlu.routing import KIND_OF_INTENT, ROUTE, decide
 
 GUIDELINE = "guideline"  # parse-data key with the knowledge base's finding for the message
+LETTER = "letter"  # parse-data key: the message is a letter, classified by LetterClassifier
 ANSWERS_TO_THE_BOT = frozenset({"inform", "affirm", "deny"})
 
 
@@ -47,6 +54,88 @@ class LatvianTokenizer(WhitespaceTokenizer):
         return tokens
 
 
+def chat_lines(training_data: TrainingData) -> TrainingData:
+    """The training data without the letters (intent blocks with ``metadata: {letter: true}``)."""
+    def is_letter_example(message: Message) -> bool:
+        return bool(((message.get(METADATA) or {}).get(METADATA_INTENT) or {}).get(LETTER))
+
+    return TrainingData([m for m in training_data.training_examples if not is_letter_example(m)],
+                        training_data.entity_synonyms, training_data.regex_features,
+                        training_data.lookup_tables, training_data.responses)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
+class ChatLineCountVectorsFeaturizer(CountVectorsFeaturizer):
+    """CountVectorsFeaturizer whose vocabulary comes from the chat lines (DIET's input)."""
+
+    def train(self, training_data: TrainingData, model: Any = None) -> Resource:
+        return super().train(chat_lines(training_data), model)
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR],
+    is_trainable=True,
+)
+class ChatLineDIETClassifier(DIETClassifier):
+    """DIET trained on the chat lines only: letters are LetterClassifier's, and learning them
+    made DIET worse on chat lines (README, "Real citizens' messages")."""
+
+    def train(self, training_data: TrainingData) -> Resource:
+        return super().train(chat_lines(training_data))
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LetterClassifier(GraphComponent):
+    """Classifies letters (long, multi-sentence messages, ``nlu.letters.is_letter``) with
+    ``nlu.letters.LetterModel``, trained on every intent example; chat lines keep DIET's intent."""
+
+    FILE = "letters.joblib"
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"regularisation": 10.0}
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 model: Optional[LetterModel] = None) -> None:
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._model = model
+
+    @classmethod
+    def create(
+        cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
+    ) -> LetterClassifier:
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+        execution_context: ExecutionContext, **kwargs: Any,
+    ) -> LetterClassifier:
+        with model_storage.read_from(resource) as directory:
+            return cls(config, model_storage, resource, joblib.load(directory / cls.FILE))
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
+        self._model = LetterModel([m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples],
+                                  self._config["regularisation"])
+        with self._model_storage.write_to(self._resource) as directory:
+            joblib.dump(self._model, directory / self.FILE)
+        return self._resource
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if self._model is None or not is_letter(text):
+                continue
+            ranking = self._model.ranking(text)
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            message.set(LETTER, True, add_to_output=True)
+        return messages
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class LatvianFallbackClassifier(FallbackClassifier):
     """The FallbackClassifier, which also decides what the bot does with the message.
@@ -59,8 +148,19 @@ class LatvianFallbackClassifier(FallbackClassifier):
     starts the registration. The decision goes into the parse data as ``route``.
     """
 
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        # letters' intents are probabilities of LetterClassifier, with a threshold of their own
+        return {**FallbackClassifier.get_default_config(), "letter_threshold": 0.5}
+
     def _should_fallback(self, message: Message) -> bool:
-        return not words(message.get(TEXT) or "") or super()._should_fallback(message)
+        if not words(message.get(TEXT) or ""):
+            return True
+        if message.get(LETTER):
+            confidence = (message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY) or 0.0
+            ambiguous, _ = self._nlu_prediction_ambiguous(message)
+            return confidence < self.component_config["letter_threshold"] or ambiguous
+        return super()._should_fallback(message)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -101,7 +201,7 @@ class GuidelineQuestionClassifier(GraphComponent):
 
     QUESTION_MARGIN = 0.5
     MAX_QUESTION_WORDS = 30  # the knowledge base's longest phrasing has 29
-    MAX_QUESTION_SENTENCES = 2
+    MAX_QUESTION_SENTENCES = 2  # of three or more words (greetings and thanks do not count)
     REGISTRATION_WORDS = 15  # a registration (per DIET) this long is not taken for a guideline question
     FILE = "retriever.joblib"
 
@@ -150,7 +250,8 @@ class GuidelineQuestionClassifier(GraphComponent):
     def question_shaped(cls, text: Text, ranking: List[Dict[Text, Any]]) -> bool:
         """Short enough to be a guideline question, and not a long message DIET takes for a registration."""
         count = len(words(text))
-        if count > cls.MAX_QUESTION_WORDS or len(sentences(text)) > cls.MAX_QUESTION_SENTENCES:
+        content = [sentence for sentence in sentences(text) if len(words(sentence)) >= 3]
+        if count > cls.MAX_QUESTION_WORDS or len(content) > cls.MAX_QUESTION_SENTENCES:
             return False
         diet_says = ranking[0].get(INTENT_NAME_KEY) if ranking else None
         return not (diet_says in KIND_OF_INTENT and count > cls.REGISTRATION_WORDS)
