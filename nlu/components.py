@@ -13,6 +13,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.diet_classifier import DIETClassifier
 from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+from rasa.nlu.featurizers.sparse_featurizer.lexical_syntactic_featurizer import LexicalSyntacticFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import (
@@ -31,10 +32,11 @@ from knowledge_base.guidelines import FAQ_INTENT, load_guidelines
 from knowledge_base.retriever import GuidelineRetriever
 from nlu.latvian_text import fold, sentences, stem, words
 from nlu.letters import LetterModel, is_letter
-from nlu.routing import KIND_OF_INTENT, ROUTE, decide
+from nlu.routing import ASK_INSTITUTION, KIND_OF_INTENT, ROUTE, decide
 
 GUIDELINE = "guideline"  # parse-data key with the knowledge base's finding for the message
-LETTER = "letter"  # parse-data key: the message is a letter, classified by LetterClassifier
+LETTER_MODEL = "letter_model"  # parse-data key: the intent is LetterClassifier's
+NOT_FOR_DIET = "diet"  # intent-block metadata `diet: false`: examples DIET does not learn
 ANSWERS_TO_THE_BOT = frozenset({"inform", "affirm", "deny"})
 
 
@@ -55,11 +57,18 @@ class LatvianTokenizer(WhitespaceTokenizer):
 
 
 def chat_lines(training_data: TrainingData) -> TrainingData:
-    """The training data without the letters (intent blocks with ``metadata: {letter: true}``)."""
-    def is_letter_example(message: Message) -> bool:
-        return bool(((message.get(METADATA) or {}).get(METADATA_INTENT) or {}).get(LETTER))
+    """The training data without the blocks DIET does not learn (``metadata: {diet: false}``:
+    the letters and the questions to the institution, which are LetterClassifier's)."""
+    def for_diet(message: Message) -> bool:
+        return ((message.get(METADATA) or {}).get(METADATA_INTENT) or {}).get(NOT_FOR_DIET, True) is not False
 
-    return TrainingData([m for m in training_data.training_examples if not is_letter_example(m)],
+    kept = [m for m in training_data.training_examples if for_diet(m)]
+    # an intent only LetterClassifier learns (ask_institution) is left out of DIET's labels
+    # too, so that DIET gets exactly the inputs it had before
+    learnt = {m.get(INTENT) for m in kept if m.get(TEXT)}
+    letters_only = {m.get(INTENT) for m in training_data.training_examples if m.get(TEXT)} - learnt
+    kept = [m for m in kept if m.get(INTENT) not in letters_only]
+    return TrainingData(kept,
                         training_data.entity_synonyms, training_data.regex_features,
                         training_data.lookup_tables, training_data.responses)
 
@@ -72,13 +81,22 @@ class ChatLineCountVectorsFeaturizer(CountVectorsFeaturizer):
         return super().train(chat_lines(training_data), model)
 
 
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
+class ChatLineLexicalSyntacticFeaturizer(LexicalSyntacticFeaturizer):
+    """LexicalSyntacticFeaturizer whose feature values come from the chat lines (DIET's input)."""
+
+    def train(self, training_data: TrainingData) -> Resource:
+        return super().train(chat_lines(training_data))
+
+
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR],
     is_trainable=True,
 )
 class ChatLineDIETClassifier(DIETClassifier):
-    """DIET trained on the chat lines only: letters are LetterClassifier's, and learning them
-    made DIET worse on chat lines (README, "Real citizens' messages")."""
+    """DIET trained on the chat lines only: letters and questions to the institution are
+    LetterClassifier's; learning them made DIET worse on chat lines (README, "Real citizens'
+    messages")."""
 
     def train(self, training_data: TrainingData) -> Resource:
         return super().train(chat_lines(training_data))
@@ -87,13 +105,15 @@ class ChatLineDIETClassifier(DIETClassifier):
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LetterClassifier(GraphComponent):
     """Classifies letters (long, multi-sentence messages, ``nlu.letters.is_letter``) with
-    ``nlu.letters.LetterModel``, trained on every intent example; chat lines keep DIET's intent."""
+    ``nlu.letters.LetterModel``, trained on every intent example. A chat line keeps DIET's
+    intent, unless the model is sure (``question_threshold``) that it is a question to the
+    institution, an intent DIET does not learn."""
 
     FILE = "letters.joblib"
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"regularisation": 10.0}
+        return {"regularisation": 10.0, "question_threshold": 0.5}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  model: Optional[LetterModel] = None) -> None:
@@ -127,12 +147,15 @@ class LetterClassifier(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
-            if self._model is None or not is_letter(text):
+            if self._model is None or not words(text):
                 continue
             ranking = self._model.ranking(text)
-            message.set(INTENT, ranking[0], add_to_output=True)
-            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
-            message.set(LETTER, True, add_to_output=True)
+            question = ranking[0]["name"] == ASK_INSTITUTION and \
+                ranking[0]["confidence"] >= self._config["question_threshold"]
+            if is_letter(text) or question:
+                message.set(INTENT, ranking[0], add_to_output=True)
+                message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+                message.set(LETTER_MODEL, True, add_to_output=True)
         return messages
 
 
@@ -156,7 +179,7 @@ class LatvianFallbackClassifier(FallbackClassifier):
     def _should_fallback(self, message: Message) -> bool:
         if not words(message.get(TEXT) or ""):
             return True
-        if message.get(LETTER):
+        if message.get(LETTER_MODEL):
             confidence = (message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY) or 0.0
             ambiguous, _ = self._nlu_prediction_ambiguous(message)
             return confidence < self.component_config["letter_threshold"] or ambiguous
