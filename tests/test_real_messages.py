@@ -8,6 +8,7 @@ from rasa.core.agent import Agent
 
 from bot import evaluate
 from nlu.components import GuidelineQuestionClassifier
+from nlu.letters import is_letter
 from nlu.routing import ROUTE, Route, decide, has_substance
 from tests.conftest import MODEL, Stack, buttons
 from tests.test_registration import reference_in
@@ -69,13 +70,22 @@ def test_markup_and_numbers_are_no_substance() -> None:
     assert has_substance("Kad tiks nopļauta zāle uz dambja?")
 
 
+def test_letters_are_long_or_several_sentences() -> None:
+    assert is_letter("Labdien! Pie mūsu mājas nedeg laterna. Vakaros ir tumšs un bērni baidās iet uz pieturu.")
+    assert is_letter(" ".join(["vārds"] * 20))
+    assert not is_letter("Labdien! Kas ir sūdzība? Paldies!")
+    assert not is_letter("Ielas apgaismojums nedarbojas jau mēnesi, un neviens to nav salabojis")
+
+
 def test_a_long_registration_is_not_shaped_like_a_guideline_question() -> None:
     complaint = [{"name": "complaint", "confidence": 0.7}, {"name": "faq", "confidence": 0.2}]
     long_text = ("Jaunās ēkas ieejai ir trīs augsti pakāpieni un nav uzbrauktuves, tāpēc mana mamma ratiņkrēslā "
                  "netika iekšā, kur ir solītā piekļūstamība")
     assert not GuidelineQuestionClassifier.question_shaped(long_text, complaint)
     assert GuidelineQuestionClassifier.question_shaped("Kas ir piekļūstamība?", complaint)
-    assert not GuidelineQuestionClassifier.question_shaped("Labdien. Man ir jautājums. Kas ir sūdzība? Paldies.", [])
+    assert GuidelineQuestionClassifier.question_shaped("Labdien! Kas ir sūdzība? Paldies!", [])
+    assert not GuidelineQuestionClassifier.question_shaped(
+        "Labdien, man ir jautājums. Mēs dzīvojam laukos. Kas ir sūdzība un kā to iesniegt?", [])
 
 
 def test_long_complaint_about_accessibility_starts_a_registration(stack: Stack) -> None:
