@@ -25,7 +25,7 @@ from actions.context import (
 from bot.privacy import mask_personal_codes
 from bot.register import KINDS
 from nlu.latvian_text import fold, words
-from nlu.routing import INFORMATION_REQUEST
+from nlu.routing import ASK_INSTITUTION, INFORMATION_REQUEST
 
 logger = logging.getLogger(__name__)
 
@@ -142,18 +142,15 @@ class ValidateRegistrationForm(FormValidationAction):
     async def extract_kind_confirmed(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        if not self._answers(tracker, "kind_confirmed"):
-            return {}
         intent = latest_intent(tracker)
+        if not self._answers(tracker, "kind_confirmed") or intent == ASK_INSTITUTION:
+            return {}  # "Tas ir jautājums" (/ask_institution): a rule offers the request for information
         if intent == "inform" and latest_entity(tracker, "kind"):
             kind = latest_entity(tracker, "kind")
         elif intent == "affirm":
             kind = tracker.get_slot("kind_predicted")
         else:
             kind = kind_chosen_in(latest_text(tracker)) or "unknown"
-        if kind == INFORMATION_REQUEST and tracker.get_slot("kind_predicted") != INFORMATION_REQUEST:
-            # "Tas ir jautājums": first offer the request for information (one month, or a person)
-            return {"kind_predicted": INFORMATION_REQUEST}
         return {"kind_confirmed": kind}
 
     def validate_kind_confirmed(
@@ -197,6 +194,19 @@ class ValidateRegistrationForm(FormValidationAction):
             return {"contact": text}
         dispatcher.utter_message(response="utter_invalid_contact")
         return {"contact": None}
+
+
+class ActionOfferInformationRequest(Action):
+    """A question to the institution while the kind is asked ("Tas ir jautājums"): the form
+    asks again, now offering the request for information (or a person)."""
+
+    def name(self) -> Text:
+        return "action_offer_information_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if tracker.get_slot("requested_slot") != "kind_confirmed":
+            return []
+        return [SlotSet("kind_predicted", INFORMATION_REQUEST)]
 
 
 class ActionAskServiceId(Action):
