@@ -141,3 +141,14 @@ def test_it_is_a_question_leads_to_the_request_for_information(stack: Stack, age
     assert "informācijas pieprasījumu" in offer[-1]["text"]
     assert "Sazināties ar darbinieku" in [b["title"] for b in buttons(offer)]
     assert "nereģistrēju" in chat.text("/cancel")
+
+
+@pytest.mark.parametrize("text", ["ok", "nu", "hmm jā"])
+def test_short_input_is_not_offered_for_registration(stack: Stack, text: str) -> None:
+    replies = stack.chat().say(text)
+    assert replies and "kas tā ir" not in replies[-1]["text"]
+
+
+@pytest.mark.parametrize("text", ["", "🙂🙂", "???"])
+def test_wordless_input_gets_not_understood(stack: Stack, text: str) -> None:
+    assert "nesapratu" in stack.chat().text(text)
