@@ -146,12 +146,9 @@ class ValidateRegistrationForm(FormValidationAction):
         if not self._answers(tracker, "kind_confirmed") or intent == ASK_INSTITUTION:
             return {}  # "Tas ir jautājums" (/ask_institution): a rule offers the request for information
         if intent == "inform" and latest_entity(tracker, "kind"):
-            kind = latest_entity(tracker, "kind")
-        elif intent == "affirm":
-            kind = tracker.get_slot("kind_predicted")
-        else:
-            kind = kind_chosen_in(latest_text(tracker)) or "unknown"
-        return {"kind_confirmed": kind}
+            return {"kind_confirmed": latest_entity(tracker, "kind")}
+        proposed = tracker.get_slot("kind_predicted") if intent == "affirm" else None
+        return {"kind_confirmed": kind_chosen_in(latest_text(tracker)) or proposed or "unknown"}
 
     def validate_kind_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

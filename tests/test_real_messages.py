@@ -152,3 +152,11 @@ def test_short_input_is_not_offered_for_registration(stack: Stack, text: str) ->
 @pytest.mark.parametrize("text", ["", "🙂🙂", "???"])
 def test_wordless_input_gets_not_understood(stack: Stack, text: str) -> None:
     assert "nesapratu" in stack.chat().text(text)
+
+
+def test_typed_it_is_a_question_registers_a_request_for_information(stack: Stack, agent: Agent) -> None:
+    chat = stack.chat()
+    chat.say(unclear_message(agent))
+    assert "uz kuru sūtīt atbildi" in chat.text("ta ir jautajums")
+    reference = reference_in(chat.text("/deny"))
+    assert stack.register.find(reference).service_id == "information_request"
