@@ -8,6 +8,7 @@ from rasa_sdk import Tracker
 
 from bot.register import Register, open_configured_register
 from knowledge_base.catalogue import Catalogue, load_catalogue
+from nlu.routing import KIND_OF_INTENT, ROUTE, Route
 
 # Intents that interrupt a form instead of answering its question.
 INTERRUPTIONS = frozenset({"faq", "cancel", "check_status", "human_handoff", "bot_challenge"})
@@ -24,6 +25,24 @@ def catalogue() -> Catalogue:
 
 def latest_intent(tracker: Tracker) -> Optional[str]:
     return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def latest_route(tracker: Tracker) -> Optional[Route]:
+    """The NLU pipeline's decision for the latest message (``nlu.routing``), if it has one."""
+    data = tracker.latest_message.get(ROUTE)
+    return Route.from_dict(data) if data else None
+
+
+def proposed_kind(tracker: Tracker) -> Optional[str]:
+    """The kind the bot proposes for the latest message; None when it asks which kind it is.
+
+    A message typed by the citizen has the pipeline's route; a button payload such as
+    ``/complaint`` (which skips the pipeline) is taken at its intent.
+    """
+    route = latest_route(tracker)
+    if route is not None:
+        return route.kind if route.registers else None
+    return KIND_OF_INTENT.get(latest_intent(tracker) or "")
 
 
 def latest_text(tracker: Tracker) -> str:

@@ -19,12 +19,14 @@ from actions.context import (
     latest_entity,
     latest_intent,
     latest_text,
+    proposed_kind,
     register,
     working_days,
 )
 from bot.privacy import mask_personal_codes
 from bot.register import KINDS
 from nlu.latvian_text import fold, words
+from nlu.routing import ASK_INSTITUTION, INFORMATION_REQUEST
 
 logger = logging.getLogger(__name__)
 
@@ -47,25 +49,46 @@ def kind_named_in(text: str) -> Optional[str]:
     return next((kind for word, kind in _KIND_WORDS if word in folded), None)
 
 
+def kind_chosen_in(text: str) -> Optional[str]:
+    """The kind a citizen names when asked for it, a question (information request) included."""
+    folded = fold(text)
+    if "informacij" in folded:
+        return INFORMATION_REQUEST
+    return kind_named_in(text) or (INFORMATION_REQUEST if "jautajum" in folded else None)
+
+
+def confirmed(kind: str) -> Dict[Text, Any]:
+    """The slots for a kind the citizen confirmed: an information request is a service
+    request for the catalogue's information_request service."""
+    if kind == INFORMATION_REQUEST:
+        return {"kind_confirmed": "service_request", "service_id": INFORMATION_REQUEST}
+    return {"kind_confirmed": kind if kind in KINDS else None}
+
+
 class ActionCaptureRequest(Action):
-    """Start a registration: remember the message, its predicted kind and any service it names."""
+    """Start a registration: remember the message, the proposed kind (none: the form asks
+    which kind it is) and any service it names."""
 
     def name(self) -> Text:
         return "action_capture_request"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = mask_personal_codes(latest_text(tracker))
-        intent = latest_intent(tracker)
         events: List[EventType] = [SlotSet(slot, None) for slot in FORM_SLOTS]
         events.append(SlotSet("registration_saved", None))
         events.append(SlotSet("submission_id", uuid.uuid4().hex))  # saving this form twice stores it once
-        events.append(SlotSet("kind_predicted", intent if intent in KINDS else None))
+        events.append(SlotSet("kind_predicted", proposed_kind(tracker)))
         if len(words(text)) >= MIN_DESCRIPTION_WORDS:
             events.append(SlotSet("request_text", text))
             service = catalogue().identify(text)
             if service:
                 events.append(SlotSet("service_id", service.id))
         return events
+
+
+def predicted_register_kind(kind: Optional[str]) -> Optional[str]:
+    """The predicted kind as the register keeps it (an information request is a service request)."""
+    return "service_request" if kind == INFORMATION_REQUEST else kind
 
 
 class ValidateRegistrationForm(FormValidationAction):
@@ -112,9 +135,9 @@ class ValidateRegistrationForm(FormValidationAction):
         if not words(text):
             return {"request_text": None}
         result: Dict[Text, Any] = {"request_text": text}
-        intent = latest_intent(tracker)
-        if tracker.get_slot("requested_slot") == "request_text" and intent in KINDS:
-            result["kind_predicted"] = intent
+        kind = proposed_kind(tracker)
+        if tracker.get_slot("requested_slot") == "request_text" and kind:
+            result["kind_predicted"] = kind
         service = catalogue().identify(text)
         if service and not tracker.get_slot("service_id"):
             result["service_id"] = service.id
@@ -123,19 +146,18 @@ class ValidateRegistrationForm(FormValidationAction):
     async def extract_kind_confirmed(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        if not self._answers(tracker, "kind_confirmed"):
-            return {}
         intent = latest_intent(tracker)
+        if not self._answers(tracker, "kind_confirmed") or intent == ASK_INSTITUTION:
+            return {}  # "Tas ir jautājums" (/ask_institution): a rule offers the request for information
         if intent == "inform" and latest_entity(tracker, "kind"):
             return {"kind_confirmed": latest_entity(tracker, "kind")}
-        if intent == "affirm":
-            return {"kind_confirmed": tracker.get_slot("kind_predicted")}
-        return {"kind_confirmed": kind_named_in(latest_text(tracker)) or "unknown"}
+        proposed = tracker.get_slot("kind_predicted") if intent == "affirm" else None
+        return {"kind_confirmed": kind_chosen_in(latest_text(tracker)) or proposed or "unknown"}
 
     def validate_kind_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        return {"kind_confirmed": value if value in KINDS else None}
+        return confirmed(str(value))
 
     async def extract_service_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -173,6 +195,19 @@ class ValidateRegistrationForm(FormValidationAction):
             return {"contact": text}
         dispatcher.utter_message(response="utter_invalid_contact")
         return {"contact": None}
+
+
+class ActionOfferInformationRequest(Action):
+    """A question to the institution while the kind is asked ("Tas ir jautājums"): the form
+    asks again, now offering the request for information (or a person)."""
+
+    def name(self) -> Text:
+        return "action_offer_information_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if tracker.get_slot("requested_slot") != "kind_confirmed":
+            return []
+        return [SlotSet("kind_predicted", INFORMATION_REQUEST)]
 
 
 class ActionAskServiceId(Action):
@@ -225,7 +260,7 @@ class ActionRegister(Action):
             registration, access_code = await asyncio.to_thread(
                 register().create,
                 kind=kind,
-                kind_predicted=tracker.get_slot("kind_predicted") or kind,
+                kind_predicted=predicted_register_kind(tracker.get_slot("kind_predicted")) or kind,
                 text=tracker.get_slot("request_text") or "",
                 channel=channel_of(tracker),
                 sender_id=tracker.sender_id,

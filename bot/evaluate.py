@@ -5,7 +5,11 @@
   intents, complaint recall and the misclassified messages;
 - guideline questions: how many are answered with the right facts, how many get the
   "closest topics" offer, how many are answered wrongly, right/wrong answers at other
-  margins, the retriever's cross-validation over the knowledge base, and the list of misses.
+  margins, the retriever's cross-validation over the knowledge base, and the list of misses;
+- real-style messages (``realistic_holdout.yml``): the share of registrable ones that reach a
+  registration and the share proposed with the right kind, judged on the pipeline's own
+  decision (``nlu.routing``, which the dialogue follows), a confusion table, and the
+  messages that should not be registered but were.
 """
 from __future__ import annotations
 
@@ -25,9 +29,15 @@ from bot.settings import ROOT
 from knowledge_base.guidelines import FAQ_INTENT, KnowledgeBase, load_guidelines
 from knowledge_base.retriever import ANSWER_MARGIN, GuidelineRetriever
 from nlu.components import GUIDELINE
+from nlu.routing import INFORMATION_REQUEST, REGISTRATION_KINDS, ROUTE, Route
 
 CLASSIFICATION_HOLDOUT = ROOT / "tests" / "data" / "classification_holdout.yml"
 FAQ_HOLDOUT = ROOT / "tests" / "data" / "faq_holdout.yml"
+REALISTIC_HOLDOUT = ROOT / "tests" / "data" / "realistic_holdout.yml"
+REGISTRABLE = (*REGISTRATION_KINDS, INFORMATION_REQUEST)
+NOT_REGISTRABLE = "not_registrable"
+# What the bot did with a message, as the confusion table's columns.
+OUTCOMES = (*REGISTRABLE, "ask_kind", "faq", "not_understood", "other")
 CORE_INTENTS = ["complaint", "suggestion", "service_request", "check_status"]
 
 
@@ -109,6 +119,87 @@ def retriever_cross_validation(folds: int = 5) -> tuple[float, float, float]:
     return right / total, answered / total, answered_right / max(answered, 1)
 
 
+@dataclass(frozen=True)
+class RealisticOutcome:
+    """One real-style held-out message and what the bot does with it."""
+
+    text: str
+    label: str  # complaint | suggestion | service_request | information_request | not_registrable
+    intent: str | None  # for not_registrable: the expected reply (faq, check_status, greet, ...)
+    route: Route
+
+    @property
+    def outcome(self) -> str:
+        if self.route.registers:
+            return self.route.kind or "ask_kind"
+        if self.route.action == "answer_guideline":
+            return "faq"
+        return "not_understood" if self.route.action == "not_understood" else "other"
+
+    @property
+    def reached(self) -> bool:
+        """Reaches a registration: a kind proposed, the kinds offered, or the information request offered."""
+        return self.route.registers
+
+    @property
+    def right(self) -> bool:
+        """Registrable: proposed with the right kind; not registrable: the expected reply, no registration."""
+        if self.label == NOT_REGISTRABLE:
+            return not self.route.registers and (self.intent is None or self.route.intent == self.intent)
+        return self.route.registers and self.route.kind == self.label
+
+
+def route_of(parsed: dict) -> Route:
+    """The pipeline's decision; for a model from before ``nlu.routing`` (to compare), its intent's rule."""
+    if ROUTE in parsed:
+        return Route.from_dict(parsed[ROUTE])
+    intent = parsed["intent"]["name"]
+    if intent in REGISTRATION_KINDS:
+        return Route("register", intent, intent)
+    if intent == FAQ_INTENT:
+        return Route("answer_guideline", intent)
+    return Route("not_understood" if intent == "nlu_fallback" else "reply", intent)
+
+
+def evaluate_realistic(agent: Agent) -> list[RealisticOutcome]:
+    items = yaml.safe_load(REALISTIC_HOLDOUT.read_text(encoding="utf-8"))["messages"]
+    parsed = parse_all(agent, [item["text"] for item in items])
+    return [RealisticOutcome(item["text"], item["label"], item.get("intent"), route_of(p))
+            for item, p in zip(items, parsed)]
+
+
+def realistic_figures(outcomes: list[RealisticOutcome]) -> dict:
+    """Reach and right-kind shares of the registrable messages; not-registrable ones registered."""
+    registrable = [o for o in outcomes if o.label != NOT_REGISTRABLE]
+    others = [o for o in outcomes if o.label == NOT_REGISTRABLE]
+    return {
+        "registrable": len(registrable),
+        "reached": sum(o.reached for o in registrable) / max(len(registrable), 1),
+        "right_kind": sum(o.right for o in registrable) / max(len(registrable), 1),
+        "not_registrable": len(others),
+        "wrongly_registered": [o for o in others if o.reached],
+        "other_right": sum(o.right for o in others),
+    }
+
+
+def print_realistic(outcomes: list[RealisticOutcome]) -> None:
+    figures = realistic_figures(outcomes)
+    print(f"\n== Real-style messages (tests/data/realistic_holdout.yml, {len(outcomes)} messages) ==")
+    print(f"registrable reaching a registration: {figures['reached']:.1%} of {figures['registrable']}")
+    print(f"registrable proposed with the right kind: {figures['right_kind']:.1%}")
+    print(f"not registrable: {figures['other_right']}/{figures['not_registrable']} got the expected reply, "
+          f"{len(figures['wrongly_registered'])} sent to registration")
+    labels = [*REGISTRABLE, NOT_REGISTRABLE]
+    print(f"{'label / bot did':>20} " + " ".join(f"{o[:11]:>11}" for o in OUTCOMES))
+    for label in labels:
+        row = [sum(o.label == label and o.outcome == column for o in outcomes) for column in OUTCOMES]
+        print(f"{label:>20} " + " ".join(f"{n:>11}" for n in row))
+    print("misses (label -> what the bot did, intent):")
+    for o in outcomes:
+        if not o.right:
+            print(f"  {o.label:>19} -> {o.outcome:<19} {o.route.intent or '':<16} {o.text[:150]}")
+
+
 def main() -> None:
     model = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "models" / "paligs.tar.gz"
     configure_structlog(logging.WARNING)
@@ -144,6 +235,9 @@ def main() -> None:
     for o in outcomes:
         if o.outcome != "correct":
             print(f"  {o.outcome:>12} {o.confidence:.2f} {o.topic:<28} {o.detail:<28} {o.question}")
+
+    if REALISTIC_HOLDOUT.exists():
+        print_realistic(evaluate_realistic(agent))
 
 
 if __name__ == "__main__":

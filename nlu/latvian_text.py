@@ -10,6 +10,7 @@ import unicodedata
 
 _FOLD = str.maketrans("āčēģīķļņōŗšūž", "acegiklnorsuz")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_SENTENCE_END = re.compile(r"[.!?…]+(?:\s+|$)")
 
 # Inflectional endings after folding, longest first; a stem keeps at least 3 letters.
 _ENDINGS = sorted(
@@ -47,3 +48,8 @@ def words(text: str) -> list[str]:
 def stems(text: str) -> list[str]:
     """Folded, stemmed words of the text."""
     return [stem(w) for w in words(text)]
+
+
+def sentences(text: str) -> list[str]:
+    """The text's sentences: split after ., !, ? or … followed by a space, those with a word."""
+    return [part.strip() for part in _SENTENCE_END.split(text) if _WORD.search(part)]
