@@ -1,7 +1,8 @@
 """The staff dialogue: open, list, count and move registrations, notes for the applicant and
 the weekly report, for verified staff only.
 
-The ingress door turns a verified staff member's command into the ``staff_command`` intent;
+The ingress door turns a verified staff member's command into a staff payload (``inform``
+with the ``staff_query`` entity);
 these actions check the identity again against the staff directory (deny by default) and
 answer anyone else exactly as a citizen would be answered: "nesapratu".
 """
@@ -25,7 +26,7 @@ from bot.register.outbox import ROUTE_NAMES, STATE_NAMES
 from bot.register.queries import Filters, Summary, deadline, is_overdue, matching, summary
 from bot.report import WEEKS, chart_png, weekly_counts
 from bot.staff import StaffMember, open_directory, verified_staff
-from bot.staff_commands import STAFF_INTENT, StaffCommand, parse
+from bot.staff_commands import StaffCommand, parse, staff_payload
 
 PAGE_SIZE = 10
 MOVE_SLOTS = ("staff_move", "staff_note", "staff_confirmed")
@@ -52,7 +53,7 @@ def staff_of(tracker: Tracker) -> Optional[StaffMember]:
 
 
 def command_payload(query: str) -> str:
-    return f"/{STAFF_INTENT}{json.dumps({'staff_query': query}, ensure_ascii=False)}"
+    return staff_payload(query)
 
 
 def card(registration: Registration, history: list[dict], today: date, notices: list[dict]) -> str:

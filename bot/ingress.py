@@ -8,7 +8,6 @@ personal codes are masked, and a sender who writes faster than the flood limit g
 """
 from __future__ import annotations
 
-import json
 import re
 import time
 import unicodedata
@@ -46,14 +45,19 @@ def as_plain_text_unless_allowed(text: str, allowed_intents: frozenset[str]) -> 
 
 
 def as_staff_command(text: str) -> str:
-    """A verified staff member's message that reads as a staff command, as the staff intent.
+    """A verified staff member's message that reads as a staff command, as a staff payload.
 
     The original text travels as the ``staff_query`` entity; anything else is left as it is
     (staff may ask what citizens ask).
     """
     if text.lstrip().startswith("/") or staff_commands.parse(text) is None:
         return text
-    return f"/{staff_commands.STAFF_INTENT}{json.dumps({'staff_query': text}, ensure_ascii=False)}"
+    return staff_commands.staff_payload(text)
+
+
+def without_staff_payload(text: str) -> str:
+    """Anyone else's typed staff payload is plain text."""
+    return text.replace("/", "", 1) if staff_commands.is_staff_payload(text) else text
 
 
 class FloodLimit:

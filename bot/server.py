@@ -56,7 +56,6 @@ from sqlalchemy import text
 from bot import ingress, logs, settings
 from bot.register import create_register_engine
 from bot.staff import VERIFIED_CHANNELS, StaffDirectory, open_directory, verified_staff
-from bot.staff_commands import STAFF_INTENT
 
 logger = logging.getLogger(__name__)
 UNAVAILABLE_RESPONSE = "utter_service_unavailable"
@@ -148,7 +147,7 @@ class Ingress:
         if await self.is_staff(message):
             message.text = ingress.as_plain_text_unless_allowed(ingress.as_staff_command(text), intents)
         else:
-            message.text = ingress.as_plain_text_unless_allowed(text, intents - {STAFF_INTENT})
+            message.text = ingress.as_plain_text_unless_allowed(ingress.without_staff_payload(text), intents)
         admitted, warn = self.flood.admit((message.input_channel, message.sender_id))
         if not admitted:
             logger.warning("Flood limit: dropped a message from a %s sender", message.input_channel)

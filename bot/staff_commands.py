@@ -8,6 +8,7 @@ and references are read as for citizens ("s 2026 42" is S-2026-000042).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Optional
@@ -16,7 +17,21 @@ from bot.register import parse_reference, text_after_reference
 from bot.register.queries import Filters
 from nlu.latvian_text import words
 
-STAFF_INTENT = "staff_command"
+STAFF_ENTITY = "staff_query"
+
+
+def staff_payload(query: str) -> str:
+    """The message a staff command travels as: the ``inform`` intent with the ``staff_query`` entity.
+
+    An existing intent on purpose: a new intent would change the classifier's label set and
+    with it the citizen classification (DIET is sensitive to that).
+    """
+    return f"/inform{json.dumps({STAFF_ENTITY: query}, ensure_ascii=False)}"
+
+
+def is_staff_payload(text: str) -> bool:
+    """Whether a typed message tries to be a staff command payload (only the ingress may make one)."""
+    return text.lstrip().startswith("/") and STAFF_ENTITY in text
 KIND_PREFIXES = (("sudzib", "complaint"), ("ierosin", "suggestion"), ("priekslikum", "suggestion"),
                  ("pakalpojum", "service_request"), ("pieprasijum", "service_request"))
 STATUS_PREFIXES = (("registret", "registered"), ("izvertes", "in_review"), ("izvertej", "in_review"),

@@ -29,6 +29,16 @@ def bad_request(reason: str, status: int = 400) -> HTTPResponse:
     return response.json({"error": reason}, status=status)
 
 
+def json_body(request: Request) -> tuple[Any, Optional[HTTPResponse]]:
+    """The request's JSON body, or the 400 answer for one that is too large or not JSON."""
+    if len(request.body or b"") > MAX_BODY_BYTES:
+        return None, bad_request(f"the body is larger than {MAX_BODY_BYTES // 1024} KB")
+    try:
+        return json.loads(request.body or b""), None
+    except (ValueError, UnicodeDecodeError):
+        return None, bad_request("the body is not JSON")
+
+
 class RestInput(InputChannel):
     """POST /webhooks/rest/webhook ``{"sender": "...", "message": "..."}`` → the bot's answers."""
 
@@ -60,12 +70,9 @@ class RestInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             if not self._authorised(request):
                 return response.json({"error": "unauthorised"}, status=401, headers={"WWW-Authenticate": "Bearer"})
-            if len(request.body or b"") > MAX_BODY_BYTES:
-                return bad_request(f"the body is larger than {MAX_BODY_BYTES // 1024} KB")
-            try:
-                data = json.loads(request.body or b"")
-            except (ValueError, UnicodeDecodeError):
-                return bad_request("the body is not JSON")
+            data, refusal = json_body(request)
+            if refusal:
+                return refusal
             problem = body_problem(data, sender_key="sender")
             if problem:
                 return bad_request(problem)

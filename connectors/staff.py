@@ -8,7 +8,6 @@ never from the body. Bodies: a JSON object ``{"message": "..."}`` of at most 64 
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -17,9 +16,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import settings
-from bot.ingress import MAX_BODY_BYTES, namespaced
+from bot.ingress import namespaced
 from bot.staff import StaffDirectory, open_directory, token_key, verify_token
-from connectors.rest import bad_request
+from connectors.rest import bad_request, json_body
 
 CHANNEL = "staff"
 
@@ -61,12 +60,9 @@ class StaffInput(InputChannel):
             login = await self.staff_login(request)
             if login is None:
                 return response.json({"error": "unauthorised"}, status=401, headers={"WWW-Authenticate": "Bearer"})
-            if len(request.body or b"") > MAX_BODY_BYTES:
-                return bad_request(f"the body is larger than {MAX_BODY_BYTES // 1024} KB")
-            try:
-                data = json.loads(request.body or b"")
-            except (ValueError, UnicodeDecodeError):
-                return bad_request("the body is not JSON")
+            data, refusal = json_body(request)
+            if refusal:
+                return refusal
             if not isinstance(data, dict) or not isinstance(data.get("message"), str):
                 return bad_request("'message' must be a string")
             collector = CollectingOutputChannel()

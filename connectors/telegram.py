@@ -30,7 +30,7 @@ from telegram.constants import MessageLimit
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.register import Register, open_configured_register
-from bot.staff_commands import STAFF_INTENT
+from bot.staff_commands import is_staff_payload
 
 logger = logging.getLogger(__name__)
 
@@ -281,7 +281,7 @@ class TelegramInput(InputChannel):
             await query.answer()
             payload = self.payloads.decode(query.data or "")
             chat = query.message.chat.id if query.message else query.from_user.id
-            standing = (payload or "").startswith(f"/{STAFF_INTENT}")  # staff list and card buttons stay valid
+            standing = is_staff_payload(payload or "")  # staff list and card buttons stay valid
             if query.message and not standing and self.keyboards.is_outdated(chat, query.message.message_id):
                 await self.bot.send_message(chat_id=chat, text=OLD_BUTTON_REPLY)
             elif payload:

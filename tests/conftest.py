@@ -15,6 +15,7 @@ from typing import Iterator, Optional
 
 import pytest
 import requests
+from alembic import command
 
 from bot import migrate
 from bot.register import Register, open_register
@@ -147,6 +148,25 @@ class Chat:
 
 def buttons(replies: list[dict]) -> list[dict]:
     return [b for m in replies for b in m.get("buttons", [])]
+
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def register(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Register]:
+    """An empty register on SQLite, and on PostgreSQL where TEST_POSTGRES_URL names one (CI)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'register.db'}"
+    elif POSTGRES_URL:
+        url = POSTGRES_URL
+        command.downgrade(migrate.alembic_config(url), "base")
+    else:
+        pytest.skip("TEST_POSTGRES_URL is not set (.ci/run sets it)")
+    migrate.upgrade(url)
+    register = open_register(url, b"register-test-secret")
+    yield register
+    register.engine.dispose()
 
 
 @pytest.fixture(scope="session")

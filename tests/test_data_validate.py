@@ -8,11 +8,9 @@ import sys
 from tests.conftest import ROOT
 
 # Warnings Rasa 3.6 gives on a correct project: form questions (utter_ask_*) and responses
-# uttered by custom actions count as "unused"; the staff intent has no NLU examples on
-# purpose (only the ingress door produces it, for verified staff).
+# uttered by custom actions count as "unused".
 KNOWN_FALSE_ALARMS = re.compile(
     r"The utterance 'utter_(ask_\w+|invalid_contact|service_unavailable)' is not used in any story or rule"
-    r"|The intent 'staff_command' is listed in the domain file, but is not found in the NLU training data"
 )
 
 

@@ -2,17 +2,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-from alembic import command
 from sqlalchemy import select, text
 
-from bot import migrate
-from bot.register import Register, open_register
+from bot.register import Register
 from bot.register.outbox import MAX_ATTEMPTS
 from bot.register.schema import notifications, registrations
-from tests.test_register import POSTGRES_URL
 
 CHAT_ID = "987654321"
 # The history insert, which follows the outbox insert in a status change, fails for the note "boom".
@@ -23,22 +19,6 @@ FAILING_HISTORY = {
                    "RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
                    "CREATE TRIGGER boom BEFORE INSERT ON status_history FOR EACH ROW EXECUTE FUNCTION boom()"],
 }
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def register(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Register]:
-    """An empty register on SQLite, and on PostgreSQL where TEST_POSTGRES_URL names one (CI)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'register.db'}"
-    elif POSTGRES_URL:
-        url = POSTGRES_URL
-        command.downgrade(migrate.alembic_config(url), "base")
-    else:
-        pytest.skip("TEST_POSTGRES_URL is not set (.ci/run sets it)")
-    migrate.upgrade(url)
-    register = open_register(url, b"outbox-test-secret")
-    yield register
-    register.engine.dispose()
 
 
 def telegram_complaint(register: Register) -> str:

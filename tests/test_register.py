@@ -1,37 +1,14 @@
 """The central register on a real SQLite database."""
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from pathlib import Path
-from typing import Iterator
 
 import pytest
-from alembic import command
 
-from bot import migrate
 from bot.privacy import mask_personal_codes
-from bot.register import STATUSES, Register, open_register, parse_reference
+from bot.register import STATUSES, Register, parse_reference
 
-
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def register(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Register]:
-    """An empty register on SQLite, and on PostgreSQL where TEST_POSTGRES_URL names one (CI)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'register.db'}"
-    elif POSTGRES_URL:
-        url = POSTGRES_URL
-        command.downgrade(migrate.alembic_config(url), "base")
-    else:
-        pytest.skip("TEST_POSTGRES_URL is not set (.ci/run sets it)")
-    migrate.upgrade(url)
-    register = open_register(url, b"secret")
-    yield register
-    register.engine.dispose()
 
 
 def create(register: Register, kind: str = "complaint", sender: str = "alice", text: str = "Nav izvesti atkritumi"):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.conftest import REFERENCE, Chat, Stack, buttons
+from tests.conftest import REFERENCE, Stack, buttons
 
 
 def reference_in(text: str) -> str:

@@ -18,6 +18,7 @@ from bot.register import Register, StatusChanged
 from bot.register.lifecycle import OPEN_STATUSES
 from bot.register.schema import registrations
 from bot.staff import issue_token, verify_token
+from bot.staff_commands import staff_payload
 from tests.conftest import REFERENCE, REST_AUTH, ROOT, SECRET, Stack
 from tests.fake_telegram import FakeBotApi
 from tests.test_telegram import TelegramUser
@@ -124,7 +125,7 @@ def test_staff_commands_from_anyone_else_are_refused_and_change_nothing(
 ) -> None:
     reference = complaints[5]
     move = f"mainīt {reference} statusu uz slēgts"
-    typed = "/staff_command" + json.dumps({"staff_query": move}, ensure_ascii=False)
+    typed = staff_payload(move)
     before = stack.register.history(reference)
     if how.startswith("telegram"):
         stranger = TelegramUser(stack, telegram_api)
