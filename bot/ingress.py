@@ -1,10 +1,12 @@
 """The one door every user message passes before NLU, the conversation store and the actions.
 
-Every channel (REST, socket.io, Telegram and any to come) hands its messages to Rasa's
-``Agent.handle_message``; ``bot.server`` routes that call through :func:`admit` first. Here
-the text is cleaned (control and zero-width characters removed, length capped) and its
-personal codes are masked, and a sender who writes faster than the flood limit gets one
-"please write slower" per minute while the excess is dropped.
+Every channel (REST, socket.io, Telegram, the staff chat and any to come) hands its messages
+to Rasa's ``Agent.handle_message``; ``bot.server.Ingress`` puts the functions here in front
+of it. The text is cleaned (control and zero-width characters removed, length capped) and
+its personal codes are masked; typed internal intents and anyone else's staff payloads
+become plain text, a verified staff member's command becomes a staff payload; and a sender
+who writes faster than the flood limit gets one "please write slower" per minute while the
+excess is dropped.
 """
 from __future__ import annotations
 
