@@ -21,7 +21,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.context import catalogue, channel_of, latest_entity, latest_intent, latest_text, register
 from bot.register import KINDS, STATUSES, MoveRefused, Registration, StatusChanged
-from bot.register.lifecycle import DEFAULT_HANDLING_DAYS, NOTE_REQUIRED, allowed_moves, is_backward
+from bot.register.lifecycle import NOTE_REQUIRED, allowed_moves, is_backward
 from bot.register.outbox import ROUTE_NAMES, STATE_NAMES
 from bot.register.queries import Filters, Summary, deadline, is_overdue, matching, summary
 from bot.report import WEEKS, chart_png, weekly_counts
@@ -44,7 +44,7 @@ HELP = (
 
 
 def handling_days(service_id: Optional[str]) -> int:
-    return catalogue().handling_days(service_id, DEFAULT_HANDLING_DAYS)
+    return catalogue().handling_days(service_id)
 
 
 def staff_of(tracker: Tracker) -> Optional[StaffMember]:

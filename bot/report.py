@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Optional, TextIO
 
 from bot.register import KINDS, Registration, open_configured_register
-from bot.register.lifecycle import DEFAULT_HANDLING_DAYS, OPEN_STATUSES
+from bot.register.lifecycle import OPEN_STATUSES
 from bot.register.queries import Filters, HandlingDays, deadline, is_overdue, matching
 from knowledge_base.catalogue import load_catalogue
 
@@ -83,11 +83,6 @@ def chart_png(report: WeeklyReport) -> bytes:
     return out.getvalue()
 
 
-def catalogue_handling_days() -> HandlingDays:
-    catalogue = load_catalogue()
-    return lambda service_id: catalogue.handling_days(service_id, DEFAULT_HANDLING_DAYS)
-
-
 def write_csv(found: list[Registration], handling_days: HandlingDays, today: date, out: TextIO) -> int:
     """One row per registration, oldest first, without personal data; how many rows."""
     writer = csv.writer(out)
@@ -104,7 +99,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--since", type=date.fromisoformat, required=True, help="first day, e.g. 2026-01-01")
     parser.add_argument("--csv", required=True, help="file to write ('-' for standard output)")
     args = parser.parse_args(argv)
-    handling_days, today = catalogue_handling_days(), date.today()
+    handling_days, today = load_catalogue().handling_days, date.today()
     found = matching(open_configured_register().engine, Filters(since=args.since), handling_days, today)
     if args.csv == "-":
         write_csv(found, handling_days, today, sys.stdout)

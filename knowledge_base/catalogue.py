@@ -31,6 +31,8 @@ CATALOGUE_FILE = Path(__file__).resolve().parent / "services.yml"
 STOP_WORDS = frozenset(
     {"ar", "bez", "ir", "lidz", "nav", "no", "pa", "pakalpojum", "par", "pec", "pie", "un", "uz", "vai"}
 )
+# Working days to answer a registration for no catalogue service (Law on Submissions: one month).
+DEFAULT_HANDLING_DAYS = 21
 # A phrase matches partly when this share of its words is found in the text.
 PARTIAL_MATCH = 0.5
 # Stems at least this long also match with one slipped letter; such a word counts half.
@@ -121,10 +123,14 @@ class Catalogue:
     def get(self, service_id: str) -> Optional[Service]:
         return self._by_id.get(service_id)
 
-    def handling_days(self, service_id: Optional[str], default: int) -> int:
-        """The service's promised handling time in working days; ``default`` without a service."""
+    def handling_days(self, service_id: Optional[str]) -> int:
+        """The promised handling time in working days of a registration for this service.
+
+        Complaints, suggestions and requests for no catalogue service: an answer within one
+        month (Law on Submissions), ``DEFAULT_HANDLING_DAYS``.
+        """
         service = self.get(service_id) if service_id else None
-        return service.handling_days if service else default
+        return service.handling_days if service else DEFAULT_HANDLING_DAYS
 
     def search(self, text: str, limit: int = 3) -> list[tuple[Service, float]]:
         """Best-matching services for the text, best first, with the share of the best phrase

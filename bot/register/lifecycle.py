@@ -22,9 +22,6 @@ ORDER = list(STATUSES)
 OPEN_STATUSES = ("registered", "in_review", "decided", "in_progress")
 NOTE_REQUIRED = frozenset({"decided", "resolved", "closed"})
 REOPENED_TO = "in_review"
-# Complaints and suggestions, and requests for no catalogue service: an answer within one
-# month (Law on Submissions), counted as working days.
-DEFAULT_HANDLING_DAYS = 21
 
 
 def allowed_moves(current: str) -> list[str]:

@@ -22,7 +22,7 @@ from sqlalchemy.sql.expression import ColumnElement
 
 from bot import apikeys
 from bot.register import KINDS, MAX_TEXT_LENGTH, Register, Registration, parse_reference
-from bot.register.lifecycle import DEFAULT_HANDLING_DAYS, OPEN_STATUSES
+from bot.register.lifecycle import OPEN_STATUSES
 from bot.register.outbox import is_for_applicant
 from bot.register.queries import deadline
 from bot.register.schema import registrations, status_history
@@ -103,7 +103,7 @@ class Open311:
         for r in found:
             service = catalogue.get(r.service_id) if r.service_id else None
             code = service.id if service else (r.kind if r.kind != "service_request" else OTHER_SERVICE)
-            due = deadline(r, lambda sid: catalogue.handling_days(sid, DEFAULT_HANDLING_DAYS))
+            due = deadline(r, catalogue.handling_days)
             described.append({
                 "service_request_id": r.reference,
                 "status": "open" if r.status in OPEN_STATUSES else "closed",
