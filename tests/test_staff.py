@@ -109,6 +109,9 @@ def test_a_decision_needs_a_note(stack: Stack, staff_tg: TelegramUser, complaint
     ask = staff_tg.say(f"mainīt {reference} uz lēmums pieņemts")
     assert "obligāta" in texts(ask) and "Bez piezīmes" not in json.dumps(ask, ensure_ascii=False)
     assert "obligāta" in texts(staff_tg.say("-"))
+    confirm = staff_tg.say("Lēmums: konteineri tiks izvesti divreiz nedēļā")
+    declined = staff_tg.press(confirm[-1], "Nē, atcelt")
+    assert "nemainīju" in texts(declined)
     assert stack.register.find(reference).status == "registered"
 
 
