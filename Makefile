@@ -13,15 +13,19 @@ PYTHON310 := $(shell command -v python3.10 2>/dev/null || ls -d $$HOME/.pyenv/ve
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: run test train validate eval crossval shell clean chromium cluster bench
+.PHONY: run test test-unit train validate eval crossval shell clean chromium cluster bench
 
 WIDGET_DEPS := connectors/web/node_modules/.installed
 
 run: $(VENV)/.installed $(WIDGET_DEPS) $(MODEL)
-	$(PY) -m bot.run $(MODEL)
+	$(PY) -m bot.ops.run $(MODEL)
 
+# Unit tests (no model, no servers) first, then the full stack end to end.
 test: $(VENV)/.installed $(WIDGET_DEPS) $(FAQ_DATA) $(MODEL) chromium
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests/unit tests/e2e
+
+test-unit: $(VENV)/.installed $(FAQ_DATA)
+	$(PY) -m pytest tests/unit
 
 # Headless Chromium for the widget tests (Debian package; Playwright drives it).
 chromium:
@@ -32,12 +36,12 @@ chromium:
 cluster: $(VENV)/.installed $(WIDGET_DEPS) $(MODEL)
 	@test -x /usr/sbin/nginx -a -x /usr/bin/redis-server && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server nginx; }
-	$(PY) -m bot.cluster --model $(MODEL)
+	$(PY) -m bot.ops.cluster --model $(MODEL)
 
 # Palīgs against a stock `rasa init` bot under the same load (README, "Benchmark"); it uses the
 # trained model as it is (no retraining: its inputs are not prerequisites).
 bench: $(VENV)/.installed
-	$(PY) -m bot.bench --model $(MODEL)
+	$(PY) -m bot.ops.bench --model $(MODEL)
 
 $(WIDGET_DEPS): connectors/web/package.json connectors/web/package-lock.json
 	cd connectors/web && npm ci --no-audit --no-fund
@@ -49,11 +53,11 @@ validate: $(VENV)/.installed $(FAQ_DATA)
 	$(PY) -m rasa data validate --config config.yml --domain domain.yml --data $(DATA)
 
 eval: $(VENV)/.installed $(MODEL)
-	$(PY) -m bot.evaluate $(MODEL)
-	$(PY) -m knowledge_base.catalogue_benchmark
+	$(PY) -m bot.ops.evaluate $(MODEL)
+	$(PY) -m bot.ops.catalogue_bench
 
 shell: $(VENV)/.installed $(MODEL)
-	$(PY) -m bot.migrate
+	$(PY) -m bot.register.migrate
 	$(PY) -m bot.action_server & trap "kill $$!" EXIT; \
 	$(PY) -m bot.server shell --model $(MODEL) --endpoints endpoints.yml
 

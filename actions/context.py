@@ -1,4 +1,4 @@
-"""What the actions share: the register, the catalogue and small message helpers."""
+"""What the actions share: the register, the staff directory, the catalogue and small message helpers."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -7,6 +7,7 @@ from typing import Any, Optional
 from rasa_sdk import Tracker
 
 from bot.register import Register, open_configured_register
+from bot.staff.directory import StaffDirectory
 from knowledge_base.catalogue import Catalogue, load_catalogue
 from nlu.routing import KIND_OF_INTENT, ROUTE, Route
 
@@ -17,6 +18,12 @@ INTERRUPTIONS = frozenset({"faq", "cancel", "check_status", "human_handoff", "bo
 @lru_cache(maxsize=1)
 def register() -> Register:
     return open_configured_register()
+
+
+@lru_cache(maxsize=1)
+def staff_directory() -> StaffDirectory:
+    """The staff directory, on the register's database engine."""
+    return StaffDirectory(register().engine)
 
 
 def catalogue() -> Catalogue:

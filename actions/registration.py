@@ -25,6 +25,7 @@ from actions.context import (
 )
 from bot.privacy import mask_personal_codes
 from bot.register import KINDS
+from bot.register.references import KIND_STEMS
 from nlu.latvian_text import fold, words
 from nlu.routing import ASK_INSTITUTION, INFORMATION_REQUEST
 
@@ -36,8 +37,6 @@ FORM_SLOTS = (
 OTHER_SERVICE = "other"
 # A message shorter than this is a wish to register ("Gribu iesniegt sūdzību"), not its content.
 MIN_DESCRIPTION_WORDS = 4
-_KIND_WORDS = (("sudzib", "complaint"), ("ierosin", "suggestion"), ("priekslikum", "suggestion"),
-               ("pieprasij", "service_request"), ("pakalpojum", "service_request"))
 _OTHER_WORDS = ("cits", "cit", "nav saraksta", "neviens", "nezinu")
 _EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
 _PHONE = re.compile(r"^\+?[\d\s()-]{8,20}$")
@@ -46,7 +45,7 @@ _PHONE = re.compile(r"^\+?[\d\s()-]{8,20}$")
 def kind_named_in(text: str) -> Optional[str]:
     """The kind a citizen names in words (“tā ir sūdzība”), if any."""
     folded = fold(text)
-    return next((kind for word, kind in _KIND_WORDS if word in folded), None)
+    return next((kind for word, kind in KIND_STEMS if word in folded), None)
 
 
 def kind_chosen_in(text: str) -> Optional[str]:

@@ -19,14 +19,14 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.context import catalogue, channel_of, latest_entity, latest_intent, latest_text, register
+from actions.context import catalogue, channel_of, latest_entity, latest_intent, latest_text, register, staff_directory
 from bot.register import KINDS, STATUSES, MoveRefused, Registration, StatusChanged
 from bot.register.lifecycle import NOTE_REQUIRED, allowed_moves, is_backward
 from bot.register.outbox import ROUTE_NAMES, STATE_NAMES
 from bot.register.queries import Filters, Summary, deadline, is_overdue, matching, summary
-from bot.report import WEEKS, chart_png, weekly_counts
-from bot.staff import StaffMember, open_directory, verified_staff
-from bot.staff_commands import StaffCommand, parse, staff_payload
+from bot.staff.commands import STATUS_WORDS, StaffCommand, parse, staff_payload
+from bot.staff.directory import StaffMember, verified_staff
+from bot.staff.report import WEEKS, chart_png, weekly_counts
 
 PAGE_SIZE = 10
 MOVE_SLOTS = ("staff_move", "staff_note", "staff_confirmed")
@@ -49,7 +49,7 @@ def handling_days(service_id: Optional[str]) -> int:
 
 def staff_of(tracker: Tracker) -> Optional[StaffMember]:
     """The verified staff member writing, looked up in the directory again (never trusted from the message)."""
-    return verified_staff(open_directory(), channel_of(tracker), tracker.sender_id)
+    return verified_staff(staff_directory(), channel_of(tracker), tracker.sender_id)
 
 
 def command_payload(query: str) -> str:
@@ -90,15 +90,9 @@ def card(registration: Registration, history: list[dict], today: date, notices: 
 
 def move_buttons(registration: Registration) -> List[Dict[str, str]]:
     return [
-        {"title": f"→ {STATUSES[status]}", "payload": command_payload(f"mainīt {registration.reference} uz {status_word(status)}")}
+        {"title": f"→ {STATUSES[status]}", "payload": command_payload(f"mainīt {registration.reference} uz {STATUS_WORDS[status]}")}
         for status in allowed_moves(registration.status)
     ]
-
-
-def status_word(status: str) -> str:
-    """The word the command grammar reads back as this status."""
-    return {"registered": "reģistrēts", "in_review": "izvērtēšanā", "decided": "lēmums", "in_progress": "īstenošana",
-            "resolved": "atrisināts", "closed": "slēgts"}[status]
 
 
 class ActionStaffCommand(Action):

@@ -69,8 +69,8 @@ def create_action_server(token: str) -> Sanic:
 
 
 def main() -> None:
-    logs.configure()
     config = settings.load()
+    logs.configure(config)
     app = create_action_server(config.actions_token())
     app.run(config.actions_host, config.actions_port, workers=1, access_log=False)
 

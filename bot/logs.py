@@ -2,15 +2,15 @@
 
 ``install_masking()`` wraps ``logging.Formatter.format`` so that whatever a process logs
 (Rasa's structured events, Sanic's access log, tracebacks) is masked after formatting,
-whichever handler or formatter prints it. Masking at ingress (``bot.ingress``) keeps
+whichever handler or formatter prints it. Masking at ingress (``connectors.ingress``) keeps
 personal codes out of messages; this is the net under everything else.
 """
 from __future__ import annotations
 
 import logging
-import os
 
 from bot.privacy import mask_personal_codes
+from bot.settings import Settings
 
 _format = logging.Formatter.format
 
@@ -24,10 +24,10 @@ def install_masking() -> None:
     logging.Formatter.format = _masked_format  # type: ignore[method-assign]
 
 
-def configure() -> None:
+def configure(config: Settings) -> None:
     """Plain logging for the processes that Rasa does not configure (LOG_LEVEL, default INFO)."""
     install_masking()
     logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        level=config.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )

@@ -21,9 +21,14 @@ def mask_personal_codes(text: str) -> str:
     return _PERSONAL_CODE.sub(PERSONAL_CODE_MASK, text)
 
 
+def keyed_digest(secret: bytes, value: str) -> bytes:
+    """HMAC-SHA256 of a value under a secret: the one keyed hash every part uses."""
+    return hmac.new(secret, value.encode(), hashlib.sha256).digest()
+
+
 def keyed_hash(secret: bytes, value: str) -> str:
-    """HMAC-SHA256 of a value under the server secret, as hex."""
-    return hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()
+    """``keyed_digest`` as hex."""
+    return keyed_digest(secret, value).hex()
 
 
 def new_access_code() -> str:
@@ -33,7 +38,7 @@ def new_access_code() -> str:
 
 def submission_access_code(secret: bytes, submission_key: str) -> str:
     """The access code of one form submission: the same each time it is submitted again."""
-    digest = hmac.new(secret, f"access-code:{submission_key}".encode(), hashlib.sha256).digest()
+    digest = keyed_digest(secret, f"access-code:{submission_key}")
     return "".join(_ACCESS_CODE_ALPHABET[byte % len(_ACCESS_CODE_ALPHABET)] for byte in digest[:ACCESS_CODE_LENGTH])
 
 

@@ -10,36 +10,22 @@ records the channel as ``rest``, without client metadata.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
-import os
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Dict, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.ingress import MAX_BODY_BYTES, body_problem, namespaced
+from bot import settings
+from connectors.base import OnNewMessage, PaligsInput, bearer_token, error, json_body, unauthorised
+from connectors.ingress import body_problem, namespaced
 
 logger = logging.getLogger(__name__)
 
 
-def bad_request(reason: str, status: int = 400) -> HTTPResponse:
-    return response.json({"error": reason}, status=status)
-
-
-def json_body(request: Request) -> tuple[Any, Optional[HTTPResponse]]:
-    """The request's JSON body, or the 400 answer for one that is too large or not JSON."""
-    if len(request.body or b"") > MAX_BODY_BYTES:
-        return None, bad_request(f"the body is larger than {MAX_BODY_BYTES // 1024} KB")
-    try:
-        return json.loads(request.body or b""), None
-    except (ValueError, UnicodeDecodeError):
-        return None, bad_request("the body is not JSON")
-
-
-class RestInput(InputChannel):
+class RestInput(PaligsInput):
     """POST /webhooks/rest/webhook ``{"sender": "...", "message": "..."}`` → the bot's answers."""
 
     @classmethod
@@ -48,7 +34,7 @@ class RestInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
-        return cls(os.environ.get("REST_TOKEN") or None)
+        return cls(settings.load().rest_token)
 
     def __init__(self, token: Optional[str] = None) -> None:
         self.token = token
@@ -56,10 +42,9 @@ class RestInput(InputChannel):
     def _authorised(self, request: Request) -> bool:
         if self.token is None:
             return True
-        given = request.headers.get("Authorization", "")
-        return hmac.compare_digest(given.encode(), f"Bearer {self.token}".encode())
+        return hmac.compare_digest((bearer_token(request) or "").encode(), self.token.encode())
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def routes(self, on_new_message: OnNewMessage) -> Blueprint:
         rest = Blueprint("paligs_rest", __name__)
 
         @rest.route("/", methods=["GET"])
@@ -69,13 +54,13 @@ class RestInput(InputChannel):
         @rest.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             if not self._authorised(request):
-                return response.json({"error": "unauthorised"}, status=401, headers={"WWW-Authenticate": "Bearer"})
+                return unauthorised()
             data, refusal = json_body(request)
             if refusal:
                 return refusal
             problem = body_problem(data, sender_key="sender")
             if problem:
-                return bad_request(problem)
+                return error(problem)
             collector = CollectingOutputChannel()
             sender = namespaced(self.name(), data["sender"])
             await on_new_message(UserMessage(data["message"], collector, sender, input_channel=self.name()))

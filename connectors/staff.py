@@ -8,7 +8,7 @@ never from the body. Bodies: a JSON object ``{"message": "..."}`` of at most 64 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Dict, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -16,14 +16,15 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import settings
-from bot.ingress import namespaced
-from bot.staff import StaffDirectory, open_directory, token_key, verify_token
-from connectors.rest import bad_request, json_body
+from bot.staff.auth import token_key, verify_token
+from bot.staff.directory import StaffDirectory, open_directory
+from connectors.base import OnNewMessage, PaligsInput, bearer_token, error, json_body, unauthorised
+from connectors.ingress import namespaced
 
 CHANNEL = "staff"
 
 
-class StaffInput(InputChannel):
+class StaffInput(PaligsInput):
     """POST /webhooks/staff/webhook with a staff token → the bot's answers."""
 
     @classmethod
@@ -46,25 +47,25 @@ class StaffInput(InputChannel):
 
     async def staff_login(self, request: Request) -> Optional[str]:
         """The verified login behind the request's token, or None."""
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        login = verify_token(self.key, token) if scheme == "Bearer" and token else None
+        token = bearer_token(request)
+        login = verify_token(self.key, token) if token else None
         if login is None or await asyncio.to_thread(self.directory.by_login, login) is None:
             return None
         return login
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def routes(self, on_new_message: OnNewMessage) -> Blueprint:
         staff = Blueprint("paligs_staff", __name__)
 
         @staff.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             login = await self.staff_login(request)
             if login is None:
-                return response.json({"error": "unauthorised"}, status=401, headers={"WWW-Authenticate": "Bearer"})
+                return unauthorised()
             data, refusal = json_body(request)
             if refusal:
                 return refusal
             if not isinstance(data, dict) or not isinstance(data.get("message"), str):
-                return bad_request("'message' must be a string")
+                return error("'message' must be a string")
             collector = CollectingOutputChannel()
             sender = namespaced(CHANNEL, login)
             await on_new_message(UserMessage(data["message"], collector, sender, input_channel=CHANNEL))

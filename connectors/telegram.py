@@ -16,10 +16,8 @@ import base64
 import hashlib
 import hmac
 import logging
-import os
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -29,8 +27,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import MessageLimit
 from telegram.ext import AIORateLimiter, ExtBot
 
+from bot import settings
 from bot.register import Register, open_configured_register
-from bot.staff_commands import is_staff_payload
+from bot.settings import Telegram as TelegramSettings
+from bot.staff.commands import is_staff_payload
+from connectors.base import OnNewMessage, PaligsInput, json_body
 
 logger = logging.getLogger(__name__)
 
@@ -52,23 +53,6 @@ def command_intent(text: str) -> Optional[str]:
     """The intent a Telegram command stands for, or None when the text is not such a command."""
     first = text.split(maxsplit=1)[0] if text.strip() else ""
     return COMMANDS.get(first.split("@", 1)[0].lower())
-
-
-@dataclass(frozen=True)
-class TelegramConfig:
-    token: Optional[str]
-    secret_token: Optional[str]
-    api_url: str
-    mode: str
-
-    @classmethod
-    def from_env(cls) -> "TelegramConfig":
-        return cls(
-            token=os.environ.get("TELEGRAM_TOKEN") or None,
-            secret_token=os.environ.get("TELEGRAM_SECRET_TOKEN") or None,
-            api_url=os.environ.get("TELEGRAM_API_URL") or "https://api.telegram.org/bot",
-            mode=os.environ.get("TELEGRAM_MODE", "webhook"),
-        )
 
 
 def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> List[str]:
@@ -167,10 +151,7 @@ class OpenKeyboards:
         return chat_id in self._open and self._open[chat_id] != message_id
 
 
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
-
-
-class TelegramInput(InputChannel):
+class TelegramInput(PaligsInput):
     """Receives Telegram updates by webhook or long polling and hands them to Rasa."""
 
     @classmethod
@@ -179,9 +160,9 @@ class TelegramInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
-        return cls(TelegramConfig.from_env())
+        return cls(settings.load().telegram)
 
-    def __init__(self, config: TelegramConfig, register: Optional[Register] = None) -> None:
+    def __init__(self, config: TelegramSettings, register: Optional[Register] = None) -> None:
         self.config = config
         self.payloads = CallbackPayloads()
         self.keyboards = OpenKeyboards()
@@ -199,7 +180,7 @@ class TelegramInput(InputChannel):
             self._register = open_configured_register()
         return self._register
 
-    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+    def routes(self, on_new_message: OnNewMessage) -> Blueprint:
         telegram_webhook = Blueprint("telegram_webhook", __name__)
 
         @telegram_webhook.route("/", methods=["GET"])
@@ -212,9 +193,12 @@ class TelegramInput(InputChannel):
                 return response.json({"error": "Telegram channel is not enabled"}, status=404)
             if not self._secret_ok(request.headers.get(SECRET_HEADER)):
                 return response.json({"error": "forbidden"}, status=403)
+            data, refusal = json_body(request)
+            if refusal:
+                return refusal
             try:
-                update = Update.de_json(request.json, self.bot)
-            except Exception:  # malformed JSON or not an Update
+                update = Update.de_json(data, self.bot)
+            except Exception:  # not an Update
                 return response.json({"error": "malformed update"}, status=400)
             self._spawn(self.handle(update, on_new_message))
             return response.json({"status": "accepted"})

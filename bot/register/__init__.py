@@ -17,15 +17,9 @@ from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
 from bot import settings
-from bot.register.outbox import NOTIFY_STATUSES, AddressBox, Outbox, enqueue
-from bot.privacy import (
-    keyed_hash,
-    mask_personal_codes,
-    new_access_code,
-    normalise_access_code,
-    submission_access_code,
-)
+from bot.privacy import keyed_hash, mask_personal_codes, new_access_code, normalise_access_code, submission_access_code
 from bot.register.lifecycle import STATUSES, move_problem
+from bot.register.outbox import NOTIFY_STATUSES, AddressBox, Outbox, enqueue
 from bot.register.references import KIND_BY_LETTER, KINDS, format_reference, parse_reference, text_after_reference
 from bot.register.schema import (
     create_register_engine,

@@ -11,6 +11,9 @@ KINDS: dict[str, tuple[str, str]] = {
     "service_request": ("P", "pakalpojuma pieprasījums"),
 }
 KIND_BY_LETTER = {letter: kind for kind, (letter, _) in KINDS.items()}
+# How a kind is named in words, as stems of folded text (no diacritics, lower case).
+KIND_STEMS = (("sudzib", "complaint"), ("ierosin", "suggestion"), ("priekslikum", "suggestion"),
+              ("pieprasij", "service_request"), ("pakalpojum", "service_request"))
 _REFERENCE = re.compile(r"(?<![A-Za-z0-9])([SIPsip])\s*[-–]?\s*(\d{4})\s*[-–]?\s*(\d{1,6})(?!\d)")
 
 

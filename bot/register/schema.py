@@ -90,6 +90,17 @@ api_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+staff_members = Table(
+    "staff_members",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("telegram_id", BigInteger, unique=True),
+    Column("login", String(64), unique=True),
+    Column("password_hash", String(200)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 telegram_updates = Table(
     "telegram_updates",
     metadata,

@@ -11,31 +11,26 @@ registers through the same ``Register.create`` as the chat. Errors are a JSON li
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import datetime, time, timedelta, timezone
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from sqlalchemy import or_, select
-from sqlalchemy.sql.expression import ColumnElement
 
-from bot import apikeys
-from bot.register import KINDS, MAX_TEXT_LENGTH, Register, Registration, parse_reference
+from bot.register import KINDS, MAX_TEXT_LENGTH, Register, Registration, api_keys, parse_reference
 from bot.register.lifecycle import OPEN_STATUSES
-from bot.register.outbox import is_for_applicant
+from bot.register.open311 import UNLISTED_SERVICE, RequestFilter, find_requests
 from bot.register.queries import deadline
-from bot.register.schema import registrations, status_history
+from connectors.ingress import read_json
 from knowledge_base.catalogue import Catalogue, load_catalogue
 
 PREFIX = "/open311/v2"
 RIGA = ZoneInfo("Europe/Riga")
 DEFAULT_DAYS, MAX_RESULTS = 90, 1000
-OTHER_SERVICE = "service_request"
 KIND_SERVICES = {
     "complaint": ("Sūdzība", "Sūdzība par iestādes darbu vai pakalpojumu."),
     "suggestion": ("Ierosinājums", "Ierosinājums iestādes darba vai pakalpojumu uzlabošanai."),
-    OTHER_SERVICE: ("Cits pakalpojums", "Pakalpojuma pieprasījums, kura nav katalogā; pakalpojumu precizēs darbinieks."),
+    UNLISTED_SERVICE: ("Cits pakalpojums", "Pakalpojuma pieprasījums, kura nav katalogā; pakalpojumu precizēs darbinieks."),
 }
 
 
@@ -97,17 +92,17 @@ class Open311:
         return web.json_response({"service_code": code, "attributes": []})
 
     # ----- requests
-    def _describe(self, found: list[Registration], notes: dict[str, str], with_description: bool) -> list[dict]:
+    def _describe(self, found: list[tuple[Registration, Optional[str]]], with_description: bool) -> list[dict]:
         catalogue = self._catalogue()
         described = []
-        for r in found:
+        for r, note in found:
             service = catalogue.get(r.service_id) if r.service_id else None
-            code = service.id if service else (r.kind if r.kind != "service_request" else OTHER_SERVICE)
+            code = service.id if service else (r.kind if r.kind != "service_request" else UNLISTED_SERVICE)
             due = deadline(r, catalogue.handling_days)
             described.append({
                 "service_request_id": r.reference,
                 "status": "open" if r.status in OPEN_STATUSES else "closed",
-                "status_notes": notes.get(r.reference),
+                "status_notes": note,
                 "service_name": service.name if service else KIND_SERVICES[code][0],
                 "service_code": code,
                 "description": r.text if with_description else None,
@@ -120,58 +115,28 @@ class Open311:
             })
         return described
 
-    def _find(self, query: dict[str, str], with_description: bool) -> list[dict]:
-        statement = select(registrations).order_by(registrations.c.created_at.desc(), registrations.c.id.desc())
+    @staticmethod
+    def _filter(query: dict[str, str]) -> RequestFilter:
+        """The query parameters as a register filter (400 for bad values)."""
         if query.get("service_request_id"):  # the spec: other parameters are then ignored
             wanted = [parse_reference(part) for part in query["service_request_id"].split(",")]
-            statement = statement.where(registrations.c.reference.in_([w for w in wanted if w]))
-        else:
-            end = parse_datetime("end_date", query["end_date"]) if query.get("end_date") else None
-            start = parse_datetime("start_date", query["start_date"]) if query.get("start_date") else None
-            if start is None:
-                start = (end or datetime.now(timezone.utc)) - timedelta(days=DEFAULT_DAYS)
-            statement = statement.where(registrations.c.created_at >= start)
-            if end:
-                statement = statement.where(registrations.c.created_at <= end)
-            status = query.get("status")
-            if status:
-                if status not in ("open", "closed"):
-                    raise Open311Error(400, "status must be open or closed")
-                statuses = OPEN_STATUSES if status == "open" else ("resolved", "closed")
-                statement = statement.where(registrations.c.status.in_(statuses))
-            codes = set(filter(None, query.get("service_code", "").split(",")))
-            if codes:
-                statement = statement.where(self._of_services(codes))
-            statement = statement.limit(MAX_RESULTS)
-        with self._register().engine.connect() as conn:
-            rows = conn.execute(statement).all()
-            found = [Registration.from_row(row) for row in rows]
-            notes = self._applicant_notes(conn, [row.id for row in rows], {row.id: row.reference for row in rows})
-        return self._describe(found, notes, with_description)
+            return RequestFilter(references=[w for w in wanted if w])
+        end = parse_datetime("end_date", query["end_date"]) if query.get("end_date") else None
+        start = parse_datetime("start_date", query["start_date"]) if query.get("start_date") else None
+        if start is None:
+            start = (end or datetime.now(timezone.utc)) - timedelta(days=DEFAULT_DAYS)
+        status = query.get("status")
+        if status and status not in ("open", "closed"):
+            raise Open311Error(400, "status must be open or closed")
+        statuses = () if not status else OPEN_STATUSES if status == "open" else ("resolved", "closed")
+        codes = frozenset(filter(None, query.get("service_code", "").split(",")))
+        return RequestFilter(start=start, end=end, statuses=statuses, service_codes=codes, limit=MAX_RESULTS)
 
-    @staticmethod
-    def _of_services(codes: set[str]) -> ColumnElement:
-        """Registrations whose service_code is one of ``codes``."""
-        conditions = [registrations.c.service_id.in_(codes), registrations.c.kind.in_(codes & {"complaint", "suggestion"})]
-        if OTHER_SERVICE in codes:
-            conditions.append((registrations.c.kind == "service_request") & registrations.c.service_id.is_(None))
-        return or_(*conditions)
-
-    @staticmethod
-    def _applicant_notes(conn: Any, ids: list[int], references: dict[int, str]) -> dict[str, str]:
-        """The latest note each registration's applicant was told (its Open311 status_notes)."""
-        notes: dict[str, str] = {}
-        if not ids:
-            return notes
-        rows = conn.execute(select(status_history).where(status_history.c.registration_id.in_(ids))
-                            .order_by(status_history.c.id))
-        for row in rows:
-            if is_for_applicant(dict(row._mapping)):
-                notes[references[row.registration_id]] = row.note
-        return notes
+    def _find(self, query: dict[str, str], with_description: bool) -> list[dict]:
+        return self._describe(find_requests(self._register().engine, self._filter(query)), with_description)
 
     async def _has_key(self, key: Optional[str]) -> bool:
-        return await asyncio.to_thread(apikeys.client_of, self._register().engine, key) is not None
+        return await asyncio.to_thread(api_keys.client_of, self._register().engine, key) is not None
 
     async def requests(self, request: web.Request) -> web.Response:
         with_description = await self._has_key(request.query.get("api_key"))
@@ -192,7 +157,7 @@ class Open311:
     async def post_request(self, request: web.Request) -> web.Response:
         try:
             form = await self._form(request)
-            client = await asyncio.to_thread(apikeys.client_of, self._register().engine, form.get("api_key"))
+            client = await asyncio.to_thread(api_keys.client_of, self._register().engine, form.get("api_key"))
             if client is None:
                 raise Open311Error(403, "a valid api_key is required to post a service request")
             created = await asyncio.to_thread(self._create, form, client)
@@ -203,10 +168,7 @@ class Open311:
     @staticmethod
     async def _form(request: web.Request) -> dict[str, str]:
         if request.content_type == "application/json":
-            try:
-                body = json.loads(await request.read() or b"null")
-            except ValueError:
-                body = None
+            body, _ = read_json(await request.read())
             if not isinstance(body, dict):
                 raise Open311Error(400, "the body must be a JSON object or a form")
             return {k: str(v) for k, v in body.items() if isinstance(v, (str, int, float))}

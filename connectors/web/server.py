@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
-import os
 import time
 from collections import defaultdict, deque
 from pathlib import Path
@@ -19,9 +17,10 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot import logs, settings
-from bot.ingress import MAX_SENDER_CHARS, namespaced
 from bot.register import Register, open_configured_register
-from bot.staff import StaffDirectory, issue_token, open_directory, token_key
+from bot.staff.auth import issue_token, token_key
+from bot.staff.directory import StaffDirectory, open_directory
+from connectors.ingress import MAX_SENDER_CHARS, namespaced, read_json
 from connectors.web.open311 import Open311
 
 HERE = Path(__file__).resolve().parent
@@ -37,7 +36,7 @@ SECURITY_HEADERS = {
 def bot_url(request: web.Request, rasa_port: int) -> str:
     """BOT_URL if set, else the Rasa port on the host the visitor used for the portal."""
     host = urlsplit(f"//{request.host}").hostname or "localhost"
-    return os.environ.get("BOT_URL") or f"{request.scheme}://{host}:{rasa_port}"
+    return settings.load().bot_url or f"{request.scheme}://{host}:{rasa_port}"
 
 
 class StaffLogin:
@@ -66,10 +65,7 @@ class StaffLogin:
         if len(self._recent_failures(address)) >= self.MAX_FAILURES:
             return web.json_response({"error": "Pārāk daudz neveiksmīgu mēģinājumu. Mēģiniet pēc dažām minūtēm."},
                                      status=429)
-        try:
-            body = json.loads(await request.read() or b"")
-        except ValueError:
-            body = None
+        body, _ = read_json(await request.read())
         login, password = (body.get("login"), body.get("password")) if isinstance(body, dict) else (None, None)
         if not (isinstance(login, str) and isinstance(password, str) and 0 < len(login) <= 64 and len(password) <= 1024):
             return web.json_response({"error": "Vajadzīgs lietotājvārds un parole."}, status=400)
@@ -145,8 +141,8 @@ def create_app(rasa_port: int, staff: Optional[StaffLogin] = None) -> web.Applic
 
 
 def main() -> None:
-    logs.configure()
     config = settings.load()
+    logs.configure(config)
     logging.getLogger(__name__).info("Web portal on http://0.0.0.0:%d", config.web_port)
     web.run_app(create_app(config.rasa_port), host="0.0.0.0", port=config.web_port, print=None)
 

@@ -1,0 +1,1 @@
+"""Informing the applicant: the delivery worker and one module per route."""

@@ -1,0 +1,69 @@
+"""How staff prove who they are: scrypt password hashes and short-lived signed tokens.
+
+Web logins get a token from the portal's staff page; the staff chat channel verifies it on
+every message.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from typing import Optional
+
+from bot import settings
+from bot.privacy import keyed_digest
+
+SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+TOKEN_SECONDS = 30 * 60
+MIN_PASSWORD_LENGTH = 10
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **SCRYPT)
+    return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${salt.hex()}${digest.hex()}"
+
+
+def password_matches(stored: str, password: str) -> bool:
+    try:
+        _, n, r, p, salt, digest = stored.split("$")
+        computed = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), dklen=32, n=int(n), r=int(r), p=int(p))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(computed.hex(), digest)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _signature(key: str, body: str) -> str:
+    return _b64(keyed_digest(key.encode(), body))
+
+
+def issue_token(key: str, login: str, seconds: int = TOKEN_SECONDS, now: Optional[float] = None) -> str:
+    """A signed token naming the login, valid for ``seconds``."""
+    body = _b64(json.dumps({"login": login, "exp": int((now or time.time()) + seconds)}).encode())
+    return f"{body}.{_signature(key, body)}"
+
+
+def verify_token(key: str, token: str, now: Optional[float] = None) -> Optional[str]:
+    """The login a token names, or None when it is forged, tampered with or expired."""
+    try:
+        body, signature = token.split(".")
+        if not hmac.compare_digest(_signature(key, body), signature):
+            return None
+        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(claims, dict) or not isinstance(claims.get("login"), str):
+        return None
+    return claims["login"] if claims.get("exp", 0) > (now or time.time()) else None
+
+
+def token_key(config: settings.Settings) -> str:
+    """The key that signs staff tokens (the portal signs, the Rasa server verifies)."""
+    return config.derived_secret("staff-token")
