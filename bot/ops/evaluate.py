@@ -6,10 +6,12 @@
 - guideline questions: how many are answered with the right facts, how many get the
   "closest topics" offer, how many are answered wrongly, right/wrong answers at other
   margins, the retriever's cross-validation over the knowledge base, and the list of misses;
-- real-style messages (``realistic_holdout.yml``): the share of registrable ones that reach a
-  registration and the share proposed with the right kind, judged on the pipeline's own
-  decision (``nlu.routing``, which the dialogue follows), a confusion table, and the
-  messages that should not be registered but were.
+- real-style messages: for the set written for Palīgs (``realistic_holdout.yml``) and the
+  test half of real residents' letters from public sources (``real_letters.yml``), the share
+  of registrable ones that reach a registration, the share the bot proposes with the right
+  kind itself, the share where it asks the kind, judged on the pipeline's own decision
+  (``nlu.routing``, which the dialogue follows), a confusion table and the most common
+  error types with an example each.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ from nlu.routing import INFORMATION_REQUEST, REGISTRATION_KINDS, ROUTE, Route
 CLASSIFICATION_HOLDOUT = ROOT / "tests" / "data" / "classification_holdout.yml"
 FAQ_HOLDOUT = ROOT / "tests" / "data" / "faq_holdout.yml"
 REALISTIC_HOLDOUT = ROOT / "tests" / "data" / "realistic_holdout.yml"
+REAL_LETTERS = ROOT / "tests" / "data" / "real_letters.yml"
 REGISTRABLE = (*REGISTRATION_KINDS, INFORMATION_REQUEST)
 NOT_REGISTRABLE = "not_registrable"
 # What the bot did with a message, as the confusion table's columns.
@@ -161,43 +164,62 @@ def route_of(parsed: dict) -> Route:
     return Route("not_understood" if intent == "nlu_fallback" else "reply", intent)
 
 
-def evaluate_realistic(agent: Agent) -> list[RealisticOutcome]:
-    items = yaml.safe_load(REALISTIC_HOLDOUT.read_text(encoding="utf-8"))["messages"]
+def evaluate_realistic(agent: Agent, path: Path = REALISTIC_HOLDOUT, split: str | None = None) -> list[RealisticOutcome]:
+    """What the bot does with each message of a real-style set (only the given split, if any)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    items = [item for item in data.get("messages") or data.get("letters") or []
+             if split is None or item.get("split") == split]
     parsed = parse_all(agent, [item["text"] for item in items])
     return [RealisticOutcome(item["text"], item["label"], item.get("intent"), route_of(p))
             for item, p in zip(items, parsed)]
 
 
 def realistic_figures(outcomes: list[RealisticOutcome]) -> dict:
-    """Reach and right-kind shares of the registrable messages; not-registrable ones registered."""
+    """Reach, right-kind and asked shares of the registrable messages; not-registrable ones registered."""
     registrable = [o for o in outcomes if o.label != NOT_REGISTRABLE]
     others = [o for o in outcomes if o.label == NOT_REGISTRABLE]
     return {
         "registrable": len(registrable),
         "reached": sum(o.reached for o in registrable) / max(len(registrable), 1),
         "right_kind": sum(o.right for o in registrable) / max(len(registrable), 1),
+        "asked": sum(o.outcome == "ask_kind" for o in registrable) / max(len(registrable), 1),
         "not_registrable": len(others),
         "wrongly_registered": [o for o in others if o.reached],
         "other_right": sum(o.right for o in others),
     }
 
 
-def print_realistic(outcomes: list[RealisticOutcome]) -> None:
+def error_types(outcomes: list[RealisticOutcome], most: int = 5) -> list[tuple[str, int, str]]:
+    """The most common kinds of miss ("label -> what the bot did"), with a count and an example each."""
+    misses: dict[str, list[RealisticOutcome]] = {}
+    for o in outcomes:
+        if not o.right:
+            misses.setdefault(f"{o.label} -> {o.outcome}", []).append(o)
+    ranked = sorted(misses.items(), key=lambda item: -len(item[1]))[:most]
+    return [(kind, len(found), found[0].text) for kind, found in ranked]
+
+
+def print_realistic(outcomes: list[RealisticOutcome], title: str, with_misses: bool = True) -> None:
     figures = realistic_figures(outcomes)
-    print(f"\n== Real-style messages (tests/data/realistic_holdout.yml, {len(outcomes)} messages) ==")
+    print(f"\n== {title}, {len(outcomes)} messages ==")
     print(f"registrable reaching a registration: {figures['reached']:.1%} of {figures['registrable']}")
-    print(f"registrable proposed with the right kind: {figures['right_kind']:.1%}")
+    print(f"registrable proposed with the right kind by the bot: {figures['right_kind']:.1%}")
+    print(f"registrable where the bot asked the kind: {figures['asked']:.1%}")
     print(f"not registrable: {figures['other_right']}/{figures['not_registrable']} got the expected reply, "
-          f"{len(figures['wrongly_registered'])} sent to registration")
+          f"{len(figures['wrongly_registered'])} offered a registration")
     labels = [*REGISTRABLE, NOT_REGISTRABLE]
     print(f"{'label / bot did':>20} " + " ".join(f"{o[:11]:>11}" for o in OUTCOMES))
     for label in labels:
         row = [sum(o.label == label and o.outcome == column for o in outcomes) for column in OUTCOMES]
         print(f"{label:>20} " + " ".join(f"{n:>11}" for n in row))
-    print("misses (label -> what the bot did, intent):")
-    for o in outcomes:
-        if not o.right:
-            print(f"  {o.label:>19} -> {o.outcome:<19} {o.route.intent or '':<16} {o.text[:150]}")
+    print("most common errors (label -> what the bot did: count, an example):")
+    for kind, count, example in error_types(outcomes):
+        print(f"  {kind}: {count}, e.g. {example[:140]!r}")
+    if with_misses:
+        print("misses (label -> what the bot did, intent):")
+        for o in outcomes:
+            if not o.right:
+                print(f"  {o.label:>19} -> {o.outcome:<19} {o.route.intent or '':<16} {o.text[:150]}")
 
 
 def main() -> None:
@@ -236,8 +258,10 @@ def main() -> None:
         if o.outcome != "correct":
             print(f"  {o.outcome:>12} {o.confidence:.2f} {o.topic:<28} {o.detail:<28} {o.question}")
 
-    if REALISTIC_HOLDOUT.exists():
-        print_realistic(evaluate_realistic(agent))
+    print_realistic(evaluate_realistic(agent), "Real-style messages written for Palīgs (tests/data/realistic_holdout.yml)")
+    if REAL_LETTERS.exists():  # the development half is for finding error types; only the test half is reported
+        print_realistic(evaluate_realistic(agent, REAL_LETTERS, split="test"),
+                        "Real residents' letters, test half (tests/data/real_letters.yml)", with_misses=False)
 
 
 if __name__ == "__main__":
