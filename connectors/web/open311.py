@@ -74,6 +74,7 @@ MAX_ATTRIBUTE_CHARS, MAX_IDEMPOTENCY_KEY_CHARS = 200, 200
 _EMAIL = re.compile(r"[^@\s,;<>()\[\]\"]+@[^@\s,;<>()\[\]\"]+\.[^@\s,;<>()\[\]\".]+")
 _PHONE = re.compile(r"\+?[0-9][0-9 ()./-]{2,39}")
 _ATTRIBUTE = re.compile(r"attribute\[([^\]]*)\](\[\])?")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # all but tab and line breaks
 
 
 class Open311Error(Exception):
@@ -380,7 +381,7 @@ class Open311:
                 raise Open311Error(400, f"{name} norādīts vairāk nekā vienreiz")
         post: dict = {}
         for name, limit in MAX_CHARS.items():
-            value = params.get(name, "").strip()
+            value = _CONTROL.sub("", params.get(name, "")).strip()
             if len(value) > limit:
                 raise Open311Error(400, f"{name} ir par garu (ne vairāk kā {limit} rakstzīmes)")
             post[name] = mask_personal_codes(value) if value else None
