@@ -421,11 +421,11 @@ class Open311:
     def _attributes(params: MultiDictProxy) -> dict[str, str]:
         """``attribute[code]=value`` checked against the service definition."""
         given: dict[str, str] = {}
+        known = {a["code"]: a for a in ATTRIBUTES}
         for name, value in params.items():
-            match = _ATTRIBUTE.fullmatch(name)
             if not name.startswith("attribute"):
                 continue
-            known = {a["code"]: a for a in ATTRIBUTES}
+            match = _ATTRIBUTE.fullmatch(name)
             if not match or match.group(1) not in known:
                 raise Open311Error(400, f"{name}: šāda atribūta pakalpojuma aprakstā nav")
             attribute = known[match.group(1)]
