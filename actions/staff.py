@@ -71,6 +71,12 @@ def card(registration: Registration, history: list[dict], today: date, notices: 
     ]
     if registration.contact:
         lines.append(f"Kontakts (ar piekrišanu): {registration.contact}")
+    place = registration.place
+    if place.address or place.address_id or place.latitude is not None:
+        coordinates = f"{place.latitude}, {place.longitude}" if place.latitude is not None else None
+        lines.append("Vieta: " + "; ".join(filter(None, [place.address, place.address_id, coordinates])))
+    if place.media_url:
+        lines.append(f"Attēls: {place.media_url}")
     lines.append("Vēsture:")
     for row in history:
         if row["from_status"] == row["to_status"]:

@@ -58,6 +58,7 @@ class Settings:
     telegram: Telegram
     notifier: Notifier
     profile_to: Optional[Path]
+    open311_jurisdiction: str
     actions_url_override: Optional[str] = None
     actions_token_override: Optional[str] = None
     tracker_url_override: Optional[str] = None
@@ -168,6 +169,7 @@ def load() -> Settings:
             poll=float(env.get("NOTIFIER_POLL_SECONDS", "2")),
         ),
         profile_to=Path(profile_to) if profile_to else None,
+        open311_jurisdiction=env.get("OPEN311_JURISDICTION") or "priedaine.lv",
         actions_url_override=env.get("ACTIONS_URL") or None,
         actions_token_override=env.get("ACTIONS_TOKEN") or None,
         tracker_url_override=env.get("TRACKER_URL") or None,

@@ -8,7 +8,7 @@ the tables are in ``schema``, kinds and references in ``references``, the life-c
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Optional
 
@@ -32,7 +32,7 @@ from bot.register.schema import (
 )
 
 __all__ = [
-    "KINDS", "KIND_BY_LETTER", "STATUSES", "MAX_TEXT_LENGTH", "Register", "Registration", "StatusChanged",
+    "KINDS", "KIND_BY_LETTER", "STATUSES", "MAX_TEXT_LENGTH", "Place", "Register", "Registration", "StatusChanged",
     "MoveRefused", "create_register_engine", "insert_if_absent", "metadata", "open_register",
     "open_configured_register", "parse_reference", "text_after_reference",
 ]
@@ -53,6 +53,17 @@ class MoveRefused(ValueError):
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where the matter is, and a picture of it: what an Open311 app may send (else all None)."""
+
+    latitude: Optional[float] = None
+    longitude: Optional[float] = None
+    address: Optional[str] = None
+    address_id: Optional[str] = None
+    media_url: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class Registration:
     """A registration as read from the register."""
 
@@ -69,6 +80,16 @@ class Registration:
     created_at: datetime
     updated_at: datetime
     submission_key: Optional[str] = None
+    latitude: Optional[float] = None
+    longitude: Optional[float] = None
+    address: Optional[str] = None
+    address_id: Optional[str] = None
+    media_url: Optional[str] = None
+    open311_token: Optional[str] = None
+
+    @property
+    def place(self) -> Place:
+        return Place(self.latitude, self.longitude, self.address, self.address_id, self.media_url)
 
     @property
     def kind_name(self) -> str:
@@ -108,12 +129,14 @@ class Register:
         contact: Optional[str] = None,
         submission_key: Optional[str] = None,
         delivery: Optional[dict[str, str]] = None,
+        place: Optional[Place] = None,
+        open311_token: Optional[str] = None,
     ) -> tuple[Registration, str]:
         """Store a new registration; returns it and its plain access code.
 
         ``delivery`` ({route: address}, e.g. {"telegram": chat id, "email": …}) is where the
         applicant is told of decisions; it is stored encrypted and deleted when the
-        registration is closed.
+        registration is closed. ``place`` and ``open311_token`` come with Open311 posts.
 
         With a submission key the call is idempotent: the same form submitted again (after
         its answer was lost) returns the registration stored the first time, with the same
@@ -125,19 +148,26 @@ class Register:
             access_code = new_access_code()
         else:
             access_code = submission_access_code(self._secret, submission_key)
-            stored = self._find_submission(submission_key)
+            stored = self.find_submission(submission_key)
             if stored:
                 return stored, access_code
+        extra = {**asdict(place or Place()), "open311_token": open311_token}
         try:
             return self._insert(kind, kind_predicted, text, channel, sender_id, service_id, contact,
-                                submission_key, access_code, delivery or {}), access_code
+                                submission_key, access_code, delivery or {}, extra), access_code
         except IntegrityError:
-            stored = self._find_submission(submission_key) if submission_key else None
+            stored = self.find_submission(submission_key) if submission_key else None
             if stored is None:
                 raise
             return stored, access_code  # the same submission, stored by a concurrent call
 
-    def _find_submission(self, submission_key: str) -> Optional[Registration]:
+    def stored_submission(self, submission_key: str) -> Optional[tuple[Registration, str]]:
+        """The registration stored for a submission key and its access code, or None."""
+        stored = self.find_submission(submission_key)
+        return (stored, submission_access_code(self._secret, submission_key)) if stored else None
+
+    def find_submission(self, submission_key: str) -> Optional[Registration]:
+        """The registration stored for a submission key, if any."""
         with self.engine.connect() as conn:
             row = conn.execute(select(registrations).where(registrations.c.submission_key == submission_key)).first()
         return Registration.from_row(row) if row else None
@@ -145,6 +175,7 @@ class Register:
     def _insert(
         self, kind: str, kind_predicted: str, text: str, channel: str, sender_id: str, service_id: Optional[str],
         contact: Optional[str], submission_key: Optional[str], access_code: str, delivery: dict[str, str],
+        extra: dict,
     ) -> Registration:
         now = datetime.now(timezone.utc)
         with self.engine.begin() as conn:
@@ -163,6 +194,7 @@ class Register:
                 created_at=now,
                 updated_at=now,
                 submission_key=submission_key,
+                **extra,
             )
             sealed = self._addresses.seal(delivery)
             registration_id = conn.execute(

@@ -5,8 +5,10 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -33,13 +35,20 @@ registrations = Table(
     Column("service_id", String(64)),
     Column("channel", String(32), nullable=False),
     Column("sender_hash", String(64), nullable=False, index=True),
-    Column("contact", String(200)),
+    Column("contact", Text),  # with consent only (Text since 0007; SQLite keeps its unenforced VARCHAR(200))
     Column("access_code_hash", String(64), nullable=False),
     Column("status", String(20), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("submission_key", String(64), unique=True),
     Column("delivery_address", Text),  # Fernet-encrypted JSON {route: address}; NULL once closed
+    # Where the matter is and a picture of it (Open311 posts), and the token such a post was answered with.
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("address", String(500)),
+    Column("address_id", String(100)),
+    Column("media_url", String(2000)),
+    Column("open311_token", String(32), unique=True),
 )
 
 status_history = Table(
@@ -88,6 +97,8 @@ api_keys = Table(
     Column("name", String(100), nullable=False, unique=True),
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("read_all", Boolean, nullable=False, default=False),  # may read every request's free text
+    Column("revoked_at", DateTime(timezone=True)),  # refused from then on
 )
 
 staff_members = Table(

@@ -129,7 +129,7 @@ def create_app(rasa_port: int, staff: Optional[StaffLogin] = None) -> web.Applic
     async def no_favicon(_: web.Request) -> web.Response:
         return web.Response(status=204)
 
-    app = web.Application(client_max_size=16 * 1024)
+    app = web.Application(client_max_size=64 * 1024)  # an Open311 post: 4000 characters, percent-encoded
     app.router.add_get("/", page("index.html"))
     app.router.add_get("/staff", page("staff.html"))
     app.router.add_post("/staff/login", (staff or StaffLogin()).handle)
