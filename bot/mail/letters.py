@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
-from email.utils import getaddresses, parseaddr
+from email.utils import parseaddr
 from typing import Optional
 
 from bot.mail.text import html_to_text, own_words
@@ -69,7 +69,7 @@ def _part_text(part: Message) -> str:
 
 
 def _is_attachment(part: Message) -> bool:
-    if part.is_multipart():
+    if part.is_multipart() or part.get_content_maintype() == "multipart":
         return False
     disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
     return disposition == "attachment" or bool(part.get_filename()) or part.get_content_maintype() not in ("text",)
@@ -112,16 +112,27 @@ def automatic_reason(message: Message, sender: str) -> Optional[str]:
     return None
 
 
+def _salvaged_text(raw: bytes) -> str:
+    """The readable lines of a letter whose MIME structure is broken (headers, boundaries and
+    encoded lines left out)."""
+    body = raw.split(b"\r\n\r\n", 1)[-1] if b"\r\n\r\n" in raw else raw.split(b"\n\n", 1)[-1]
+    lines = decode(body, None).splitlines()
+    return "\n".join(line for line in lines if not re.match(r"^(--\S|Content-[\w-]+:|[A-Za-z0-9+/=%]{20,}$)", line))
+
+
 def parse_letter(raw: bytes) -> Letter:
     """The letter's sender, subject, own words, replied-to Message-IDs, files and defects."""
+    try:
+        return _parse(raw)
+    except Exception as error:  # the parser is lenient; this is the last resort
+        return Letter(None, hashlib.sha256(raw).hexdigest(), "", "", mask_personal_codes(own_words(_salvaged_text(raw))),
+                      (), None, defects=(f"neizdevās nolasīt: {type(error).__name__}",))
+
+
+def _parse(raw: bytes) -> Letter:
     digest = hashlib.sha256(raw).hexdigest()
     defects: list[str] = []
-    try:
-        message = BytesParser(policy=policy.default).parsebytes(raw)
-    except Exception as error:  # the parser is lenient; this is a last resort
-        text = decode(raw, None)
-        return Letter(None, digest, "", "", mask_personal_codes(own_words(text)), (), None,
-                      defects=(f"neizdevās nolasīt: {type(error).__name__}",))
+    message = BytesParser(policy=policy.default).parsebytes(raw)
     sender = parseaddr(_header(message, "From"))[1].lower()
     message_ids = _MESSAGE_ID.findall(_header(message, "Message-ID"))
     replied = tuple(_MESSAGE_ID.findall(_header(message, "In-Reply-To") + " " + _header(message, "References")))
@@ -144,7 +155,9 @@ def parse_letter(raw: bytes) -> Letter:
             text = _part_text(body)
         except Exception as error:
             defects.append(f"teksts: {type(error).__name__}")
-    if not getaddresses([_header(message, "From")])[0][1]:
+    if not text.strip() and defects:  # broken structure: read what is there, MIME lines left out
+        text = _salvaged_text(raw)
+    if not sender:
         defects.append("nav sūtītāja adreses")
     return Letter(
         message_id=message_ids[0] if message_ids else None,

@@ -14,7 +14,7 @@ _BLOCKS = frozenset({"p", "div", "br", "tr", "table", "h1", "h2", "h3", "h4", "h
                      "section", "article", "header", "footer", "hr", "pre"})
 _SKIPPED = frozenset({"script", "style", "head", "title", "blockquote"})
 _ATTRIBUTION = re.compile(r"(wrote|rakst[iī]ja|написал[аи]?|schrieb)\s*:\s*$", re.IGNORECASE)
-_ATTRIBUTION_START = re.compile(r"^\s*(On|Am|Le|El|\d{1,4}[./-]|\d{4}\.|[A-ZĀ-Ž][a-zā-ž]+,? \d{1,2})\b")
+_ATTRIBUTION_START = re.compile(r"^\s*(?:(?:On|Am|Le|El)\b|\d{1,4}[./-]|[A-ZĀ-Ž][a-zā-ž]+,? \d{1,2}\b)")
 _SEPARATOR = re.compile(r"^\s*-{2,}\s*(Original|Forwarded|Orģin|Oriģin|Sākotn|Pārsūt)", re.IGNORECASE)
 _HEADER_FROM = re.compile(r"^\s*\**(From|No|Nosūtītājs|Sūtītājs)\**\s*:\s*\S", re.IGNORECASE)
 _HEADER_SENT = re.compile(r"^\s*\**(Sent|Date|Nosūtīts|Datums)\**\s*:\s*\S", re.IGNORECASE)

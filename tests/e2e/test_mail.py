@@ -22,7 +22,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import make_msgid
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterator
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -33,7 +33,7 @@ from bot.ops.ports import free_port
 from bot.register import Register, migrate, open_register
 from bot.register.schema import mail_letters, registrations
 from tests.conftest import MODEL, ROOT
-from tests.e2e.conftest import ACCESS_CODE, REFERENCE
+from tests.e2e.conftest import ACCESS_CODE
 from tests.e2e.dovecot import Dovecot
 
 SECRET = "mail-test-secret"
@@ -230,7 +230,7 @@ def test_a_complaint_a_suggestion_and_a_request_are_registered_and_answered(work
 def test_the_answer_comes_within_ten_seconds_of_the_letter(worker: Setting) -> None:
     timings = []
     for n in range(3):
-        sender = f"ātri{n}@iedzivotajs.lv".encode("idna").decode() if False else f"atri{n}@iedzivotajs.lv"
+        sender = f"atri{n}@iedzivotajs.lv"
         appended = worker.append(letter(sender, "Ielu apgaismojums", COMPLAINT))
         worker.outbox.wait(sender, timeout=60)
         timings.append(worker.outbox.arrival(sender) - appended)
@@ -340,7 +340,7 @@ def test_a_malformed_letter_and_a_25_mb_attachment_get_a_clear_outcome(worker: S
     for sender in ("bojats@iedzivotajs.lv", "liels@iedzivotajs.lv", "pec@iedzivotajs.lv"):
         worker.outbox.wait(sender, timeout=120)
     [broken] = worker.registrations_of("bojats@iedzivotajs.lv")
-    assert broken.kind_unsure
+    assert broken.kind_unsure and "pie mūsu mājas nedeg ielas lampa" in broken.text
     broken_answer = worker.outbox.to("bojats@iedzivotajs.lv")[0].get_content()
     assert broken.reference in broken_answer and "nolasīt neizdevās" in broken_answer
     broken_card = card_of(worker, broken.reference)
