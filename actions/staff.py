@@ -12,7 +12,7 @@ import asyncio
 import base64
 import json
 from datetime import date
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Sequence, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -56,8 +56,10 @@ def command_payload(query: str) -> str:
     return staff_payload(query)
 
 
-def card(registration: Registration, history: list[dict], today: date, notices: list[dict]) -> str:
-    """Everything staff need to work one registration, and what its applicant has been told."""
+def card(registration: Registration, history: list[dict], today: date, notices: list[dict],
+         files: Sequence[dict] = (), messages: Sequence[dict] = ()) -> str:
+    """Everything staff need to work one registration, what the applicant added later and
+    what they have been told."""
     service = catalogue().get(registration.service_id) if registration.service_id else None
     due = deadline(registration, handling_days)
     overdue = " – KAVĒTS" if is_overdue(registration, handling_days, today) else ""
@@ -67,8 +69,17 @@ def card(registration: Registration, history: list[dict], today: date, notices: 
         f"Statuss: {registration.status_name}",
         f"Pakalpojums: {service.name if service else '—'}; termiņš: {due:%d.%m.%Y}{overdue}",
         f"Kanāls: {registration.channel}; reģistrēts: {registration.created_at:%d.%m.%Y %H:%M}",
-        f"Teksts: {registration.text}",
     ]
+    if registration.kind_unsure:
+        lines.append("Veids jāpārbauda: bots par to nebija pārliecināts.")
+    if registration.subject:
+        lines.append(f"Vēstules temats: {registration.subject}")
+    lines.append(f"Teksts: {registration.text}")
+    if files:
+        lines.append("Pielikumi:")
+    for file in files:
+        kept = f" – {file['note']}" if file["note"] else ""
+        lines.append(f"• {file['filename']} ({file['content_type']}, {file['size'] / 1024:.0f} KB){kept}")
     if registration.contact:
         lines.append(f"Kontakts (ar piekrišanu): {registration.contact}")
     place = registration.place
@@ -85,6 +96,11 @@ def card(registration: Registration, history: list[dict], today: date, notices: 
             change = (f"{STATUSES[row['from_status']]} → " if row["from_status"] else "") + STATUSES[row["to_status"]]
         note = f" – “{row['note']}”" if row["note"] else ""
         lines.append(f"• {row['changed_at']:%d.%m.%Y %H:%M} {row['changed_by']}: {change}{note}")
+    if messages:
+        lines.append("Iedzīvotāja papildu ziņas:")
+    for message in messages:
+        subject = f" “{message['subject']}”" if message["subject"] else ""
+        lines.append(f"• {message['received_at']:%d.%m.%Y %H:%M} {message['channel']}{subject}: {message['text']}")
     if notices:
         lines.append("Paziņojumi iedzīvotājam:")
     for notice in notices:
@@ -135,7 +151,10 @@ class ActionStaffCommand(Action):
         if command.action == "open" or command.to_status is None:
             history = await asyncio.to_thread(register().history, registration.reference)
             notices = await asyncio.to_thread(register().outbox.of_registration, registration.reference)
-            dispatcher.utter_message(text=card(registration, history, today, notices), buttons=move_buttons(registration))
+            files = await asyncio.to_thread(register().attachments.of_registration, registration.reference)
+            messages = await asyncio.to_thread(register().applicant_messages, registration.reference)
+            dispatcher.utter_message(text=card(registration, history, today, notices, files, messages),
+                                     buttons=move_buttons(registration))
             return []
         if command.to_status not in allowed_moves(registration.status):
             dispatcher.utter_message(text=f"No statusa “{registration.status_name}” uz “{STATUSES[command.to_status]}” "
@@ -153,8 +172,10 @@ class ActionStaffCommand(Action):
         png = await asyncio.to_thread(chart_png, report)
         in_period = sum(sum(counts) for counts in report.counts.values())
         noun = "pieteikums" if in_period % 10 == 1 and in_period % 100 != 11 else "pieteikumi"
+        channels = ", ".join(f"{channel} {count}" for channel, count in report.by_channel.items())
         dispatcher.utter_message(
-            text=f"Pēdējās {WEEKS} nedēļās: {in_period} {noun}. Atvērti: {report.open}, kavēti: {report.overdue}.",
+            text=f"Pēdējās {WEEKS} nedēļās: {in_period} {noun}" + (f" (pa kanāliem: {channels})" if channels else "")
+                 + f". Atvērti: {report.open}, kavēti: {report.overdue}.",
             image="data:image/png;base64," + base64.b64encode(png).decode(),
         )
         return []

@@ -38,6 +38,35 @@ class Notifier:
 
 
 @dataclass(frozen=True)
+class Mail:
+    """Mail intake (``python -m bot.mail``): the institution's mailbox read over IMAP; off without a URL."""
+
+    imap_url: Optional[str]
+    hourly_cap: int  # letters one address may have registered in any hour; more wait for staff
+    attachment_max_bytes: int
+    lease: float  # seconds a worker holds a letter it is handling
+    poll: float  # seconds between looks when the server offers no IDLE
+    crash_at: Optional[str] = None  # tests only: "fetched" or "registered" kills the worker there
+
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def imap_problem(url: str) -> Optional[str]:
+    """Why IMAP_URL cannot be used (English, for the operator), or None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("imap", "imaps") or not parts.hostname:
+        return "IMAP_URL must be imaps://user:password@host:993/INBOX"
+    if not parts.username:
+        return "IMAP_URL names no user (imaps://user:password@host:993/INBOX)"
+    loopback = parts.hostname in LOOPBACK_HOSTS or parts.hostname.startswith("127.")
+    if parts.scheme == "imap" and not loopback:
+        return (f"IMAP_URL uses plain imap:// to {parts.hostname}: the password and the letters would cross the "
+                "network unencrypted; use imaps:// (port 993), plain imap:// is only for a loopback host")
+    return None
+
+
+@dataclass(frozen=True)
 class Settings:
     """Where things live, which ports they listen on and what each door accepts."""
 
@@ -57,6 +86,7 @@ class Settings:
     smtp_from: str
     telegram: Telegram
     notifier: Notifier
+    mail: Mail
     profile_to: Optional[Path]
     open311_jurisdiction: str
     actions_url_override: Optional[str] = None
@@ -167,6 +197,14 @@ def load() -> Settings:
             lease=float(env.get("NOTIFIER_LEASE_SECONDS", "120")),
             retry=float(env.get("NOTIFIER_RETRY_SECONDS", "30")),
             poll=float(env.get("NOTIFIER_POLL_SECONDS", "2")),
+        ),
+        mail=Mail(
+            imap_url=env.get("IMAP_URL") or None,
+            hourly_cap=int(env.get("MAIL_HOURLY_CAP", "5")),
+            attachment_max_bytes=int(float(env.get("MAIL_ATTACHMENT_MAX_MB", "10")) * 1024 * 1024),
+            lease=float(env.get("MAIL_LEASE_SECONDS", "120")),
+            poll=float(env.get("MAIL_POLL_SECONDS", "30")),
+            crash_at=env.get("PALIGS_MAIL_TEST_CRASH") or None,
         ),
         profile_to=Path(profile_to) if profile_to else None,
         open311_jurisdiction=env.get("OPEN311_JURISDICTION") or "priedaine.lv",

@@ -15,12 +15,13 @@ import signal
 import socket
 import time
 import uuid
+from typing import Optional
 
 from bot import logs, settings
 from bot.notifier.delivery import DeliveryError, Sender
 from bot.notifier.email import EmailSender, Mailer
 from bot.notifier.telegram import TelegramSender
-from bot.register import open_configured_register
+from bot.register import Register, open_configured_register
 from bot.register.outbox import PUSHED_ROUTES, Delivery, Outbox
 
 logger = logging.getLogger("bot.notifier")
@@ -64,27 +65,31 @@ class Notifier:
                          delivery.id)
 
 
-def senders(config: settings.Settings) -> dict[str, Sender]:
-    """A sender for every configured route; routes without one wait in the outbox."""
+def senders(config: settings.Settings, register: Optional[Register] = None) -> dict[str, Sender]:
+    """A sender for every configured route; routes without one wait in the outbox.
+
+    With the register, the Message-ID of every e-mail sent is kept (a reply finds its registration).
+    """
     found: dict[str, Sender] = {}
     if config.telegram.token:
         timeout = min(config.notifier.lease / 2, SEND_TIMEOUT_SECONDS)
         found["telegram"] = TelegramSender(config.telegram.token, config.telegram.api_url, timeout=timeout)
     mailer = Mailer.configured(config)
     if mailer:
-        found["email"] = EmailSender(mailer)
+        found["email"] = EmailSender(mailer, register.mail.remember_sent if register else None)
     return found
 
 
 def main() -> None:
     config = settings.load()
     logs.configure(config)
-    found = senders(config)
+    register = open_configured_register()
+    found = senders(config, register)
     for route in PUSHED_ROUTES:
         if route not in found:
             logger.warning("No %s sender configured: such notifications wait in the outbox", route)
     timings = config.notifier
-    notifier = Notifier(open_configured_register().outbox, found, timings.lease, retry=timings.retry, poll=timings.poll)
+    notifier = Notifier(register.outbox, found, timings.lease, retry=timings.retry, poll=timings.poll)
 
     def stop(_signum: int, _frame: object) -> None:
         notifier.stopping = True

@@ -2,7 +2,7 @@
 
 ``python -m bot.ops.run [model]`` refuses to start when one of its ports is taken, migrates
 the register, then runs the action server, the Rasa server (REST, socket.io and, when
-TELEGRAM_TOKEN is set, Telegram), the web portal and the notifier under ``bot.ops.supervisor`` until
+TELEGRAM_TOKEN is set, Telegram), the web portal, the notifier and, when IMAP_URL is set, mail intake under ``bot.ops.supervisor`` until
 Ctrl-C / SIGTERM, or until one of them exits (then it says which, shows its last log
 lines and stops the rest).
 """
@@ -34,13 +34,16 @@ def rasa_command(model: Path, port: int, endpoints: Path = settings.ROOT / "endp
 
 
 def commands(config: settings.Settings, model: Path) -> dict[str, list[str]]:
-    """The command line of each process, by name."""
-    return {
+    """The command line of each process, by name (mail intake only when IMAP_URL is set)."""
+    found = {
         "actions": [PYTHON, "-m", "bot.action_server"],
         "rasa": rasa_command(model, config.rasa_port),
         "web": [PYTHON, "-m", "connectors.web.server"],
         "notifier": [PYTHON, "-m", "bot.notifier"],
     }
+    if config.mail.imap_url:
+        found["mail"] = [PYTHON, "-m", "bot.mail", str(model)]
+    return found
 
 
 def environment(config: settings.Settings) -> dict[str, str]:
@@ -86,6 +89,8 @@ def main() -> int:
     config = settings.load()
     model = Path(sys.argv[1]) if len(sys.argv) > 1 else settings.ROOT / "models" / "paligs.tar.gz"
     problems = [p for port, host in ports(config).items() if (p := port_problem(host, port))]
+    if config.mail.imap_url and (problem := settings.imap_problem(config.mail.imap_url)):
+        problems.append(problem)
     if problems:
         for problem in problems:
             print(f"Palīgs cannot start: {problem}.", file=sys.stderr)

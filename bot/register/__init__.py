@@ -3,8 +3,8 @@
 One table of registrations, an append-only status history and a counter per kind and
 year that hands out reference numbers. ``Register`` is the only code that writes them;
 the tables are in ``schema``, kinds and references in ``references``, the life-cycle in
-``lifecycle``, the staff's lists and counts in ``queries`` and what the applicant is told
-(the outbox) in ``outbox``.
+``lifecycle``, the staff's lists and counts in ``queries``, what the applicant is told
+(the outbox) in ``outbox``, files in ``attachments`` and mail intake's records in ``mail``.
 """
 from __future__ import annotations
 
@@ -18,10 +18,13 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import settings
 from bot.privacy import keyed_hash, mask_personal_codes, new_access_code, normalise_access_code, submission_access_code
+from bot.register.attachments import Attachments
 from bot.register.lifecycle import STATUSES, move_problem
+from bot.register.mail import MailLog
 from bot.register.outbox import NOTIFY_STATUSES, AddressBox, Outbox, enqueue
 from bot.register.references import KIND_BY_LETTER, KINDS, format_reference, parse_reference, text_after_reference
 from bot.register.schema import (
+    applicant_messages,
     create_register_engine,
     insert_if_absent,
     metadata,
@@ -86,6 +89,8 @@ class Registration:
     address_id: Optional[str] = None
     media_url: Optional[str] = None
     open311_token: Optional[str] = None
+    subject: Optional[str] = None
+    kind_unsure: bool = False
 
     @property
     def place(self) -> Place:
@@ -113,6 +118,8 @@ class Register:
         self._secret = secret
         self._addresses = AddressBox(settings.derive(secret, "delivery-address"))
         self.outbox = Outbox(engine, self._addresses)
+        self.attachments = Attachments(engine)
+        self.mail = MailLog(engine, secret)
 
     def sender_hash(self, channel: str, sender_id: str) -> str:
         return keyed_hash(self._secret, f"{channel}:{sender_id}")
@@ -131,6 +138,8 @@ class Register:
         delivery: Optional[dict[str, str]] = None,
         place: Optional[Place] = None,
         open311_token: Optional[str] = None,
+        subject: Optional[str] = None,
+        kind_unsure: bool = False,
     ) -> tuple[Registration, str]:
         """Store a new registration; returns it and its plain access code.
 
@@ -141,6 +150,9 @@ class Register:
         With a submission key the call is idempotent: the same form submitted again (after
         its answer was lost) returns the registration stored the first time, with the same
         access code, and stores nothing new.
+
+        ``subject`` is a letter's subject; ``kind_unsure`` marks a registration whose kind the
+        bot was not sure of and no citizen confirmed (staff are to check it).
         """
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
@@ -151,7 +163,8 @@ class Register:
             stored = self.find_submission(submission_key)
             if stored:
                 return stored, access_code
-        extra = {**asdict(place or Place()), "open311_token": open311_token}
+        extra = {**asdict(place or Place()), "open311_token": open311_token, "kind_unsure": kind_unsure,
+                 "subject": mask_personal_codes(subject)[:300] if subject else None}
         try:
             return self._insert(kind, kind_predicted, text, channel, sender_id, service_id, contact,
                                 submission_key, access_code, delivery or {}, extra), access_code
@@ -309,6 +322,35 @@ class Register:
                 note=note, changed_at=now,
             ))
         return routes
+
+    def add_applicant_message(self, reference: str, text: str, channel: str, sender: Optional[str] = None,
+                              subject: Optional[str] = None, source_key: Optional[str] = None) -> bool:
+        """What the applicant adds later (a reply, a message naming the reference), kept with the
+        registration without changing its status; False when this source was added before."""
+        values = dict(channel=channel, sender=sender, subject=mask_personal_codes(subject)[:300] if subject else None,
+                      text=mask_personal_codes(text.strip())[:MAX_TEXT_LENGTH] or "(tukša ziņa)",
+                      source_key=source_key, received_at=datetime.now(timezone.utc))
+        with self.engine.begin() as conn:
+            registration_id = conn.execute(
+                select(registrations.c.id).where(registrations.c.reference == reference)).scalar_one_or_none()
+            if registration_id is None:
+                raise LookupError(reference)
+            statement = insert_if_absent(conn.dialect.name, applicant_messages, registration_id=registration_id,
+                                         **values)
+            return conn.execute(statement).rowcount == 1
+
+    def applicant_messages(self, reference: str) -> list[dict]:
+        """The applicant's later messages, oldest first (for the staff card)."""
+        query = (select(applicant_messages)
+                 .join(registrations, registrations.c.id == applicant_messages.c.registration_id)
+                 .where(registrations.c.reference == reference).order_by(applicant_messages.c.id))
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    def registration_id(self, reference: str) -> Optional[int]:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(registrations.c.id).where(registrations.c.reference == reference)).scalar_one_or_none()
 
     def history(self, reference: str) -> list[dict]:
         """Status changes of a registration, oldest first."""

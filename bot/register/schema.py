@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
 )
@@ -49,6 +50,8 @@ registrations = Table(
     Column("address_id", String(100)),
     Column("media_url", String(2000)),
     Column("open311_token", String(32), unique=True),
+    Column("subject", String(300)),  # a letter's original subject (masked)
+    Column("kind_unsure", Boolean, nullable=False, server_default="0"),  # staff are to check the kind
 )
 
 status_history = Table(
@@ -88,6 +91,59 @@ notifications = Table(
     Column("last_error", String(300)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True)),
+)
+
+# What applicants add to their registration later (a reply to our e-mail, a message naming the reference).
+applicant_messages = Table(
+    "applicant_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("registration_id", ForeignKey("registrations.id"), nullable=False, index=True),
+    Column("channel", String(32), nullable=False),
+    Column("sender", String(200)),
+    Column("subject", String(300)),
+    Column("text", Text, nullable=False),
+    Column("source_key", String(64), unique=True),  # the letter's key: a letter read twice is added once
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+# Files that came with a registration; the bytes live in the data folder under their SHA-256.
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("registration_id", ForeignKey("registrations.id"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64)),  # NULL: not kept (the reason is in ``note``)
+    Column("note", String(200)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("registration_id", "position"),
+)
+
+# Mail intake: every letter read from the mailbox, by the keyed hash of its Message-ID.
+mail_letters = Table(
+    "mail_letters",
+    metadata,
+    Column("letter_key", String(64), primary_key=True),
+    Column("sender_hash", String(64), nullable=False, index=True),
+    Column("state", String(16), nullable=False),  # handling | registered | reply | ignored | held
+    Column("registration_id", ForeignKey("registrations.id")),
+    Column("lease_owner", String(64)),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("answered_at", DateTime(timezone=True)),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+# Message-IDs of the e-mails we sent about a registration (keyed hashes): replies find it by them.
+mail_sent = Table(
+    "mail_sent",
+    metadata,
+    Column("message_id_hash", String(64), primary_key=True),
+    Column("registration_id", ForeignKey("registrations.id"), nullable=False, index=True),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
 )
 
 api_keys = Table(

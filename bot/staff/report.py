@@ -11,7 +11,8 @@ import argparse
 import csv
 import io
 import sys
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Optional, TextIO
 
@@ -32,6 +33,7 @@ class WeeklyReport:
     counts: dict[str, list[int]]  # kind -> registrations in each week
     open: int
     overdue: int
+    by_channel: dict[str, int] = field(default_factory=dict)  # registrations in the period by channel
 
 
 def monday(day: date) -> date:
@@ -44,15 +46,18 @@ def weekly_counts(found: list[Registration], handling_days: HandlingDays, today:
     first = monday(today) - timedelta(weeks=weeks - 1)
     mondays = [first + timedelta(weeks=i) for i in range(weeks)]
     counts = {kind: [0] * weeks for kind in KINDS}
+    channels: Counter = Counter()
     for registration in found:
         week = (monday(registration.created_at.date()) - first).days // 7
         if 0 <= week < weeks:
             counts[registration.kind][week] += 1
+            channels[registration.channel] += 1
     return WeeklyReport(
         weeks=mondays,
         counts=counts,
         open=sum(r.status in OPEN_STATUSES for r in found),
         overdue=sum(is_overdue(r, handling_days, today) for r in found),
+        by_channel=dict(channels.most_common()),
     )
 
 
@@ -94,19 +99,33 @@ def write_csv(found: list[Registration], handling_days: HandlingDays, today: dat
     return len(found)
 
 
+def write_channel_counts(found: list[Registration], out: TextIO) -> int:
+    """Registrations by channel and kind (one row each, most first); how many rows."""
+    writer = csv.writer(out)
+    writer.writerow(("channel", "kind", "registrations"))
+    counts = Counter((r.channel, r.kind) for r in found)
+    for (channel, kind), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        writer.writerow((channel, kind, count))
+    return len(counts)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.staff.report", description="Reports on the register.")
     parser.add_argument("--since", type=date.fromisoformat, required=True, help="first day, e.g. 2026-01-01")
     parser.add_argument("--csv", required=True, help="file to write ('-' for standard output)")
+    parser.add_argument("--by-channel", action="store_true", help="counts by channel and kind instead of rows")
     args = parser.parse_args(argv)
     handling_days, today = load_catalogue().handling_days, date.today()
     found = matching(open_configured_register().engine, Filters(since=args.since), handling_days, today)
+    def write(out: TextIO) -> int:
+        return write_channel_counts(found, out) if args.by_channel else write_csv(found, handling_days, today, out)
+
     if args.csv == "-":
-        write_csv(found, handling_days, today, sys.stdout)
+        write(sys.stdout)
         return 0
     with open(args.csv, "w", encoding="utf-8", newline="") as out:
-        rows = write_csv(found, handling_days, today, out)
-    print(f"{rows} registrations written to {args.csv}", file=sys.stderr)
+        rows = write(out)
+    print(f"{rows} rows written to {args.csv}", file=sys.stderr)
     return 0
 
 

@@ -13,10 +13,11 @@ UNITS = ROOT / "deploy" / "systemd"
 INSTALL_DIR = "/opt/paligs"
 
 
-def test_every_process_of_make_run_has_a_unit_with_a_restart_policy() -> None:
+def test_every_process_of_make_run_has_a_unit_with_a_restart_policy(monkeypatch: pytest.MonkeyPatch) -> None:
     from bot import settings
     from bot.ops import run
 
+    monkeypatch.setenv("IMAP_URL", "imaps://paligs:secret@mail.example.lv/INBOX")  # mail intake on: all processes
     services = {path.stem.removeprefix("paligs-"): path.read_text() for path in UNITS.glob("*.service")}
     assert set(services) == set(run.commands(settings.load(), Path("model")))
     for unit in services.values():

@@ -1,10 +1,12 @@
 """Reports for managers: weekly counts, the PNG chart (Telegram and the staff page), the CSV export."""
 from __future__ import annotations
 
+import io
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 from bot.register import Registration
-from bot.staff.report import WEEKS, chart_png, weekly_counts
+from bot.staff.report import WEEKS, chart_png, weekly_counts, write_channel_counts
 
 TODAY = date(2026, 11, 30)  # a Monday
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -37,3 +39,15 @@ def test_the_chart_is_a_png() -> None:
     report = weekly_counts([registration("complaint", TODAY)], lambda _: 21, TODAY)
     png = chart_png(report)
     assert png.startswith(PNG_SIGNATURE) and 5_000 < len(png) < 500_000
+
+
+def test_registrations_are_counted_by_channel() -> None:
+    found = [replace(registration("complaint", TODAY), channel="e-pasts"),
+             replace(registration("suggestion", TODAY), channel="e-pasts"),
+             replace(registration("complaint", TODAY - timedelta(days=1)), channel="e-pasts"),
+             registration("complaint", TODAY)]
+    assert weekly_counts(found, lambda _: 21, TODAY).by_channel == {"e-pasts": 3, "rest": 1}
+    out = io.StringIO()
+    assert write_channel_counts(found, out) == 3
+    assert out.getvalue().splitlines() == ["channel,kind,registrations", "e-pasts,complaint,2",
+                                           "e-pasts,suggestion,1", "rest,complaint,1"]

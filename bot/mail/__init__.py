@@ -1,0 +1,1 @@
+"""Mail intake: letters to the institution's mailbox (IMAP) land in the register and are answered by e-mail."""
