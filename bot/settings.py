@@ -234,5 +234,6 @@ def load() -> Settings:
         actions_url_override=env.get("ACTIONS_URL") or None,
         actions_token_override=env.get("ACTIONS_TOKEN") or None,
         tracker_url_override=env.get("TRACKER_URL") or None,
-        secret_override=env.get("PALIGS_SECRET") or None,
+        # Checked here, so every process refuses a weak secret at start-up.
+        secret_override=check_secret(env["PALIGS_SECRET"]) if env.get("PALIGS_SECRET") else None,
     )
