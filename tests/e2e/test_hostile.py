@@ -239,13 +239,15 @@ def test_socketio_bad_events_get_an_error_event_and_good_ones_still_work(stack: 
         client.sleep(1)
         assert len(sessions) == 1 and sessions[0] != 12, "a bad session id is replaced by a fresh one"
         for bad in ["sveiki", 42, None, [], {"message": "sveiki"}, {"session_id": "s1", "message": 5},
-                    {"session_id": "x" * 500, "message": "sveiki"}, {"session_id": "s1", "message": "ā" * MAX_BODY_BYTES}]:
+                    {"session_id": "x" * 500, "message": "sveiki"}]:
+            # (An event over 64 KB does not arrive: this client long-polls, and the server refuses an
+            # HTTP body over 64 KB by its length, tests/e2e/test_trust.py.)
             client.emit("user_uttered", bad)
         client.emit("user_uttered", {"session_id": sessions[0], "message": "sveiki", "metadata": "{not json"})
         client.sleep(5)
     finally:
         client.disconnect()
-    assert len(errors) == 8 and all(e["error"] for e in errors)
+    assert len(errors) == 7 and all(e["error"] for e in errors)
     assert any("Labdien" in a.get("text", "") for a in answers)
 
 
