@@ -24,7 +24,8 @@ from actions.context import (
     working_days,
 )
 from bot.privacy import mask_personal_codes
-from bot.register import KINDS
+from bot import settings
+from bot.register import KINDS, TooManyRegistrations
 from bot.register.references import KIND_STEMS
 from nlu.latvian_text import fold, words
 from nlu.routing import ASK_INSTITUTION, INFORMATION_REQUEST
@@ -244,6 +245,11 @@ def delivery_address(tracker: Tracker) -> dict[str, str]:
     return addresses
 
 
+def too_many_registrations(cap: int) -> str:
+    return (f"No šī savienojuma pēdējā stundā jau reģistrēti {cap} pieteikumi – vairāk nepieņemu, tāpēc šis "
+            "pieteikums NAV reģistrēts. Lūdzu, mēģiniet vēlreiz pēc stundas vai sazinieties ar pašvaldību.")
+
+
 class ActionRegister(Action):
     """Save the registration in the central register and tell the reference and access code."""
 
@@ -255,6 +261,9 @@ class ActionRegister(Action):
         service_id = tracker.get_slot("service_id") if kind == "service_request" else None
         service = catalogue().get(service_id) if service_id else None
         reset = [SlotSet(slot, None) for slot in FORM_SLOTS]
+        # Set by the ingress door for anonymous doors (socket.io, REST without a token), never by the client.
+        client = (tracker.latest_message.get("metadata") or {}).get("client")
+        cap = settings.load().registrations_per_address_per_hour
         try:
             registration, access_code = await asyncio.to_thread(
                 register().create,
@@ -267,7 +276,12 @@ class ActionRegister(Action):
                 contact=tracker.get_slot("contact") if tracker.get_slot("contact_consent") else None,
                 submission_key=tracker.get_slot("submission_id"),
                 delivery=delivery_address(tracker),
+                client=client if isinstance(client, str) else None,
+                client_cap=cap,
             )
+        except TooManyRegistrations:
+            dispatcher.utter_message(text=too_many_registrations(cap))
+            return [SlotSet("registration_saved", True), *reset]  # True: the answer is given, no "try again"
         except Exception:  # any failure of the store: tell the citizen nothing was saved
             logger.exception("Saving a %s registration failed", kind)
             return [SlotSet("registration_saved", False), *reset]

@@ -91,7 +91,7 @@ def card(registration: Registration, history: list[dict], today: date, notices: 
     lines.append("Vēsture:")
     for row in history:
         if row["from_status"] == row["to_status"]:
-            change = "piezīme iedzīvotājam"
+            change = "piezīme iedzīvotājam" if row["note"] else "personas dati dzēsti"
         else:
             change = (f"{STATUSES[row['from_status']]} → " if row["from_status"] else "") + STATUSES[row["to_status"]]
         note = f" – “{row['note']}”" if row["note"] else ""

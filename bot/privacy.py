@@ -1,4 +1,6 @@
-"""Personal data protection: masking personal codes, hashing identifiers and codes."""
+"""Personal data protection: masking personal codes, hashing identifiers and codes; and, as
+``python -m bot.privacy erase REFERENCE --by NAME`` / ``purge``, erasure and retention
+(``bot.register.retention``)."""
 from __future__ import annotations
 
 import hashlib
@@ -6,10 +8,16 @@ import hmac
 import re
 import secrets
 
-# Old form DDMMYY-XNNNN (a valid day and month), new form 32NNNN-NNNNN (since 2017).
+# Old form DDMMYY-XNNNN (a valid day and month), new form 32NNNN-NNNNN (since 2017). Between the
+# two parts people type nothing, a space, or any dash (hyphen-minus, hyphen, non-breaking hyphen,
+# figure dash, en and em dash, minus sign, small and full-width hyphen-minus) with or without
+# spaces around it.
+_SPACE = r"[ \t\u00a0\u2007\u202f]"
+_DASH = r"[-\u2010-\u2015\u2212\ufe58\ufe63\uff0d]"
+_SEPARATOR = rf"(?:{_SPACE}{{0,3}}{_DASH}{_SPACE}{{0,3}}|\s?)"
 _PERSONAL_CODE = re.compile(
-    r"(?<!\d)(?:(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])\d{2}[-\s]?[0-2]\d{4}"
-    r"|3[2-9]\d{4}[-\s]?\d{5})(?!\d)"
+    rf"(?<!\d)(?:(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])\d{{2}}{_SEPARATOR}[0-2]\d{{4}}"
+    rf"|3[2-9]\d{{4}}{_SEPARATOR}\d{{5}})(?!\d)"
 )
 PERSONAL_CODE_MASK = "[personas kods]"
 _ACCESS_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -45,3 +53,14 @@ def submission_access_code(secret: bytes, submission_key: str) -> str:
 def normalise_access_code(code: str) -> str:
     """Access codes are case-insensitive and may be typed with spaces or dashes."""
     return re.sub(r"[\s-]", "", code).upper()
+
+
+def main() -> int:
+    """``python -m bot.privacy erase REFERENCE --by NAME`` | ``purge`` (``bot.register.retention``)."""
+    from bot.register.retention import main as retention_main  # the register imports this module
+
+    return retention_main()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

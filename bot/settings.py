@@ -16,6 +16,49 @@ from bot.privacy import keyed_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
+# The placeholder in deploy/systemd/paligs.env.example: whoever read the example knows it.
+EXAMPLE_SECRET = "change-me-to-64-random-hex-characters"
+MIN_SECRET_CHARS = 32
+MAKE_A_SECRET = 'python -c "import secrets; print(secrets.token_hex(32))"'
+# The largest request body any door reads (the Rasa server's Sanic refuses bigger ones by
+# Content-Length before reading them; the portal likewise).
+MAX_BODY_BYTES = 64 * 1024
+
+
+class WeakSecret(ValueError):
+    """PALIGS_SECRET is too short or is the example's placeholder."""
+
+
+def check_secret(secret: str) -> str:
+    """The secret, or ``WeakSecret`` saying why it is refused and how to make one."""
+    if secret.strip() == EXAMPLE_SECRET:
+        raise WeakSecret(f"PALIGS_SECRET is the example's placeholder; make a secret with: {MAKE_A_SECRET}")
+    if len(secret.strip()) < MIN_SECRET_CHARS:
+        raise WeakSecret(f"PALIGS_SECRET is shorter than {MIN_SECRET_CHARS} characters; "
+                         f"make a secret with: {MAKE_A_SECRET}")
+    return secret.strip()
+
+
+def create_secret_file(path: Path) -> None:
+    """Write a fresh secret to ``path`` unless it exists: atomically, mode 0600.
+
+    The secret is written and fsynced in a temporary file of the same folder, then linked to
+    ``path``; of two processes starting at once one link wins and both read the winner.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.parent / f".secret-{secrets.token_hex(8)}"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(descriptor, secrets.token_hex(32).encode())
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        pass  # another process was first: its secret stands
+    finally:
+        temporary.unlink()
 
 
 @dataclass(frozen=True)
@@ -89,6 +132,12 @@ class Settings:
     mail: Mail
     profile_to: Optional[Path]
     open311_jurisdiction: str
+    trusted_proxies: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()
+    address_flood_limit: int = 60
+    registrations_per_address_per_hour: int = 10
+    conversation_retention_days: int = 30
+    closed_retention_days: int = 365
     actions_url_override: Optional[str] = None
     actions_token_override: Optional[str] = None
     tracker_url_override: Optional[str] = None
@@ -111,15 +160,14 @@ class Settings:
     def secret(self) -> bytes:
         """Server-side secret for hashing sender ids and access codes.
 
-        Taken from PALIGS_SECRET, else from a file in the data folder created on first use.
+        Taken from PALIGS_SECRET (refused when short or the example's placeholder: ``WeakSecret``),
+        else from a file in the data folder created on first use.
         """
         if self.secret_override:
-            return self.secret_override.encode()
+            return check_secret(self.secret_override).encode()
         path = self.data_dir / "secret.key"
         if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(32))
-            path.chmod(0o600)
+            create_secret_file(path)
         return path.read_text().strip().encode()
 
     def derived_secret(self, purpose: str) -> str:
@@ -137,6 +185,9 @@ class Settings:
             "ACTIONS_URL": self.actions_url,
             "ACTIONS_TOKEN": self.actions_token(),
             "TRACKER_URL": self.tracker_url,
+            # Sanic reads SANIC_* when Rasa creates its app: bodies over the cap are refused (413)
+            # by their Content-Length before they are read.
+            "SANIC_REQUEST_MAX_SIZE": str(MAX_BODY_BYTES),
         }
         return {**found, **(redis_variables(self.redis_url) if self.redis_url else {})}
 
@@ -166,10 +217,16 @@ def export_for_rasa(config: Settings) -> None:
         os.environ.setdefault(name, value)
 
 
+def _words(value: Optional[str]) -> tuple[str, ...]:
+    """A comma- or space-separated list."""
+    return tuple(word for word in (value or "").replace(",", " ").split() if word)
+
+
 def load() -> Settings:
     """Settings from the environment (see README, Configuration)."""
     env = os.environ
     data_dir = Path(env.get("PALIGS_DATA_DIR", ROOT / "data"))
+    web_port = int(env.get("WEB_PORT", "8080"))
     log_dir = env.get("PALIGS_LOG_DIR")
     profile_to = env.get("PALIGS_PROFILE")
     return Settings(
@@ -178,7 +235,7 @@ def load() -> Settings:
         rasa_port=int(env.get("RASA_PORT", "5005")),
         actions_host=env.get("ACTIONS_HOST", "127.0.0.1"),
         actions_port=int(env.get("ACTIONS_PORT", "5055")),
-        web_port=int(env.get("WEB_PORT", "8080")),
+        web_port=web_port,
         rest_token=env.get("REST_TOKEN") or None,
         flood_limit=int(env.get("FLOOD_LIMIT_PER_MINUTE", "20")),
         log_dir=Path(log_dir) if log_dir else None,
@@ -208,8 +265,15 @@ def load() -> Settings:
         ),
         profile_to=Path(profile_to) if profile_to else None,
         open311_jurisdiction=env.get("OPEN311_JURISDICTION") or "priedaine.lv",
+        trusted_proxies=_words(env.get("TRUSTED_PROXIES")),
+        cors_origins=_words(env.get("CORS_ORIGINS")) or (f"http://localhost:{web_port}", f"http://127.0.0.1:{web_port}"),
+        address_flood_limit=int(env.get("ADDRESS_FLOOD_LIMIT_PER_MINUTE", "60")),
+        registrations_per_address_per_hour=int(env.get("REGISTRATIONS_PER_ADDRESS_PER_HOUR", "10")),
+        conversation_retention_days=int(env.get("CONVERSATION_RETENTION_DAYS", "30")),
+        closed_retention_days=int(env.get("CLOSED_RETENTION_DAYS", "365")),
         actions_url_override=env.get("ACTIONS_URL") or None,
         actions_token_override=env.get("ACTIONS_TOKEN") or None,
         tracker_url_override=env.get("TRACKER_URL") or None,
-        secret_override=env.get("PALIGS_SECRET") or None,
+        # Checked here, so every process refuses a weak secret at start-up.
+        secret_override=check_secret(env["PALIGS_SECRET"]) if env.get("PALIGS_SECRET") else None,
     )

@@ -41,7 +41,9 @@ def door() -> Door:
     """The process's ingress door."""
     global _door
     if _door is None:
-        _door = Door(settings.load().flood_limit, _model.intents)
+        config = settings.load()
+        _door = Door(config.flood_limit, _model.intents, address_limit=config.address_flood_limit,
+                     client_secret=config.derived_secret("client-address").encode())
     return _door
 
 
@@ -73,8 +75,8 @@ def unauthorised() -> HTTPResponse:
     return response.json({"error": "unauthorised"}, status=401, headers={"WWW-Authenticate": "Bearer"})
 
 
-def bearer_token(request: Request) -> Optional[str]:
-    """The token of an ``Authorization: Bearer <token>`` header, or None."""
+def bearer_token(request: Any) -> Optional[str]:
+    """The token of an ``Authorization: Bearer <token>`` header, or None (any request with ``headers``)."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     return token if scheme == "Bearer" and token else None
 

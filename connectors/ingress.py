@@ -6,11 +6,15 @@ it. The text is cleaned (control and zero-width characters removed, length cappe
 its personal codes are masked; typed internal intents and anyone else's staff payloads
 become plain text, a verified staff member's command becomes a staff payload; and a sender
 who writes faster than the flood limit gets one "please write slower" per minute while the
-excess is dropped.
+excess is dropped. Doors without authentication (socket.io, REST without a token) also name
+the client's address (``CLIENT_ADDRESS``, set by the channel from the connection, never from
+the body): it is counted against a per-address limit too, and replaced before Rasa sees the
+message by a keyed hash (``CLIENT``) that the registration action counts new registrations by.
 """
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import re
@@ -21,8 +25,9 @@ from typing import Any, Callable, Hashable, Optional
 
 from rasa.core.channels.channel import UserMessage
 
-from bot.privacy import mask_personal_codes
+from bot.privacy import keyed_hash, mask_personal_codes
 from bot.register import MAX_TEXT_LENGTH
+from bot.settings import MAX_BODY_BYTES
 from bot.staff import commands as staff_commands
 from bot.staff.directory import VERIFIED_CHANNELS, StaffDirectory, open_directory, verified_staff
 
@@ -33,6 +38,44 @@ _KEEP = {"\n", "\t"}
 # Rasa's own intents a user must not trigger by typing "/restart" and the like.
 INTERNAL_INTENTS = frozenset({"restart", "back", "session_start", "nlu_fallback"})
 _TYPED_INTENT = re.compile(r"^\s*/([^\s{@]+)")
+CLIENT_ADDRESS = "client_address"  # metadata a channel sets: the client's address (never stored)
+CLIENT = "client"  # metadata the door puts in its place: the address's keyed hash
+
+
+def _in_any(address: str, networks: tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+        return any(ip in ipaddress.ip_network(network, strict=False) for network in networks)
+    except ValueError:
+        return False
+
+
+def client_address(peer: Optional[str], forwarded_for: Optional[str], trusted_proxies: tuple[str, ...]) -> str:
+    """The address of the client behind a request.
+
+    The connecting peer's, unless the peer is a trusted proxy (TRUSTED_PROXIES, addresses or
+    networks): then ``X-Forwarded-For`` is read from the right, skipping trusted proxies, and
+    the first other address is the client. A client can prepend anything to the header, so
+    nothing left of that address is believed.
+    """
+    address = (peer or "").strip()
+    if not _in_any(address, trusted_proxies):
+        return address
+    for hop in reversed([hop.strip() for hop in (forwarded_for or "").split(",") if hop.strip()]):
+        address = hop
+        if not _in_any(hop, trusted_proxies):
+            break
+    return address
+
+
+def is_loopback(address: str) -> bool:
+    """Whether the address is this host's own (127.0.0.0/8, ::1, or IPv4-mapped loopback)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback
 
 
 def clean_text(text: Optional[str]) -> str:
@@ -101,9 +144,6 @@ class FloodLimit:
             self._warned_at.pop(sender, None)
 
 
-MAX_BODY_BYTES = 64 * 1024
-
-
 def read_json(raw: Optional[bytes]) -> tuple[Any, Optional[str]]:
     """A request body as JSON: (value, None), or (None, why it is refused) for one too large or not JSON."""
     if len(raw or b"") > MAX_BODY_BYTES:
@@ -147,10 +187,23 @@ class Door:
     """
 
     def __init__(self, flood_limit: int, intents: Callable[[], frozenset[str]],
-                 directory: Optional[StaffDirectory] = None) -> None:
+                 directory: Optional[StaffDirectory] = None, address_limit: int = 60,
+                 client_secret: bytes = b"") -> None:
         self.flood = FloodLimit(flood_limit)
+        self.address_flood = FloodLimit(address_limit)
         self.intents = intents
         self._directory = directory
+        self._client_secret = client_secret
+
+    def client_of(self, message: UserMessage) -> Optional[str]:
+        """Take the channel's client address off the message; put its keyed hash in its place."""
+        metadata = message.metadata if isinstance(message.metadata, dict) else {}
+        address = metadata.pop(CLIENT_ADDRESS, None)
+        if not address:
+            return None
+        metadata[CLIENT] = keyed_hash(self._client_secret, f"client:{address}")[:32]
+        message.metadata = metadata
+        return address
 
     async def is_staff(self, message: UserMessage) -> bool:
         if message.input_channel not in VERIFIED_CHANNELS:
@@ -167,7 +220,10 @@ class Door:
             message.text = as_plain_text_unless_allowed(as_staff_command(text), intents)
         else:
             message.text = as_plain_text_unless_allowed(without_staff_payload(text), intents)
+        address = self.client_of(message)
         admitted, warn = self.flood.admit((message.input_channel, message.sender_id))
+        if admitted and address is not None:
+            admitted, warn = self.address_flood.admit(address)
         if admitted:
             return True
         logger.warning("Flood limit: dropped a message from a %s sender", message.input_channel)

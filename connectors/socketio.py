@@ -4,7 +4,9 @@ Rasa's own socket.io channel fails with an exception on a body that is not an ob
 message that is not a string or metadata that is not JSON, and passes client metadata into
 the conversation. This one answers such an event with a short error event, keeps only
 ``message`` and ``session_id``, and keeps session ids in a namespace of their own
-(``web-<id>``; a session id is chosen by the client). Output and configuration are Rasa's.
+(``web-<id>``; a session id is chosen by the client). Each message names the client's address
+(the connecting peer, or ``X-Forwarded-For`` behind a trusted proxy) for the door's per-address
+limits. Output and configuration are Rasa's.
 """
 from __future__ import annotations
 
@@ -21,8 +23,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot import settings
+from bot.settings import MAX_BODY_BYTES
 from connectors.base import OnNewMessage, PaligsInput
-from connectors.ingress import MAX_BODY_BYTES, MAX_SENDER_CHARS, body_problem, namespaced
+from connectors.ingress import CLIENT_ADDRESS, MAX_SENDER_CHARS, body_problem, client_address, namespaced
 
 logger = logging.getLogger(__name__)
 ERROR_EVENT = "error_message"
@@ -41,6 +45,18 @@ class SocketIOInput(PaligsInput, RasaSocketIOInput):
         webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio  # Rasa's get_output_channel uses it
         namespace = self.namespace
+        trusted_proxies = settings.load().trusted_proxies
+        addresses: dict[str, str] = {}
+
+        @sio.on("connect", namespace=namespace)
+        async def connect(sid: Text, environ: dict, auth: Any = None) -> None:
+            request = environ.get("sanic.request")
+            peer = request.ip if request is not None else environ.get("REMOTE_ADDR")
+            addresses[sid] = client_address(peer, environ.get("HTTP_X_FORWARDED_FOR"), trusted_proxies)
+
+        @sio.on("disconnect", namespace=namespace)
+        async def disconnect(sid: Text) -> None:
+            addresses.pop(sid, None)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -66,6 +82,7 @@ class SocketIOInput(PaligsInput, RasaSocketIOInput):
                 return
             sender = namespaced("web", data["session_id"]) if self.session_persistence else sid
             output = SocketIOOutput(sio, self.bot_message_evt)
-            await on_new_message(UserMessage(data["message"], output, sender, input_channel=CHANNEL))
+            metadata = {CLIENT_ADDRESS: addresses.get(sid, "?")}
+            await on_new_message(UserMessage(data["message"], output, sender, input_channel=CHANNEL, metadata=metadata))
 
         return webhook

@@ -1,8 +1,9 @@
 """The staff chat channel of the portal's staff page (``/staff``).
 
 Every message must carry ``Authorization: Bearer <token>``, a short-lived token the
-portal signed at login (``bot.staff``). The token is verified on every message and the
-login it names must still be in the staff directory; the sender is taken from the token,
+portal signed at login (``bot.staff``). The token is verified on every message, the
+login it names must still be in the staff directory and the token must not have been revoked
+by a logout (its generation is the login's current one); the sender is taken from the token,
 never from the body. Bodies: a JSON object ``{"message": "..."}`` of at most 64 KB.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import settings
-from bot.staff.auth import token_key, verify_token
+from bot.staff.auth import token_key, verified_claims
 from bot.staff.directory import StaffDirectory, open_directory
 from connectors.base import OnNewMessage, PaligsInput, bearer_token, error, json_body, unauthorised
 from connectors.ingress import namespaced
@@ -48,10 +49,12 @@ class StaffInput(PaligsInput):
     async def staff_login(self, request: Request) -> Optional[str]:
         """The verified login behind the request's token, or None."""
         token = bearer_token(request)
-        login = verify_token(self.key, token) if token else None
-        if login is None or await asyncio.to_thread(self.directory.by_login, login) is None:
+        claims = verified_claims(self.key, token) if token else None
+        if claims is None:
             return None
-        return login
+        login, generation = claims
+        current = await asyncio.to_thread(self.directory.token_generation, login)
+        return login if current is not None and current == generation else None
 
     def routes(self, on_new_message: OnNewMessage) -> Blueprint:
         staff = Blueprint("paligs_staff", __name__)

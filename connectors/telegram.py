@@ -3,7 +3,8 @@
 Unlike Rasa's built-in (aiogram) channel it makes no call to Telegram at start-up,
 checks the webhook secret token, handles each ``update_id`` once (also across
 restarts), answers the webhook at once and never with 5xx, and can long-poll for
-institutions without a public HTTPS endpoint.
+institutions without a public HTTPS endpoint. It works only in private chats: in a group every
+member would read the others' access codes and news, so a group gets one Latvian refusal.
 
 Configuration (environment): TELEGRAM_TOKEN (channel on only when set),
 TELEGRAM_SECRET_TOKEN (required in webhook mode), TELEGRAM_API_URL (Bot API base URL,
@@ -41,6 +42,8 @@ UNSUPPORTED_REPLY = (
     "Atvainojiet, saprotu tikai teksta ziņas un pogu nospiešanu. Lūdzu, uzrakstiet savu jautājumu vai problēmu."
 )
 EDITED_REPLY = "Labotas ziņas neapstrādāju. Lūdzu, nosūtiet labojumu kā jaunu ziņu."
+GROUP_REPLY = ("Es atbildu tikai privātā sarunā, jo pieteikumos un piekļuves kodos ir personīga informācija. "
+               "Lūdzu, uzrakstiet man personīgi.")
 OLD_BUTTON_REPLY = "Uz šo jautājumu jau ir atbildēts. Lūdzu, izmantojiet pogas pēdējā ziņā vai uzrakstiet, kas jums vajadzīgs."
 MAX_CALLBACK_BYTES = 64
 DATA_URL_PNG = "data:image/png;base64,"
@@ -218,7 +221,8 @@ class TelegramInput(PaligsInput):
 
     def _secret_ok(self, given: Optional[str]) -> bool:
         expected = self.config.secret_token
-        return bool(expected and given and hmac.compare_digest(expected, given))
+        # As bytes: compare_digest refuses non-ASCII str (a 500), and such a header is just wrong.
+        return bool(expected and given and hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace")))
 
     def _spawn(self, coroutine: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -260,6 +264,13 @@ class TelegramInput(PaligsInput):
 
     async def _dispatch(self, update: Update, on_new_message: OnNewMessage) -> None:
         assert self.bot is not None
+        chat = update.effective_chat
+        if chat is not None and chat.type != "private":
+            if update.message is not None:
+                await self.bot.send_message(chat_id=chat.id, text=GROUP_REPLY)
+            elif update.callback_query:
+                await update.callback_query.answer()
+            return
         if update.callback_query:
             query = update.callback_query
             await query.answer()

@@ -1,12 +1,14 @@
 """E-mail route: the notification as an e-mail through SMTP.
 
 ``SMTP_URL`` (``smtp://user:pass@host:port``, or ``smtps://`` for TLS from the start; plain
-``smtp://`` upgrades with STARTTLS when the server offers it) and ``SMTP_FROM``. Every e-mail
-gets a Message-ID of our own, which ``send`` returns: kept in the register, it links a
-citizen's reply to the registration (mail intake, ``bot.mail``).
+``smtp://`` must upgrade with STARTTLS, and a server that does not offer it is refused, except
+on this host's loopback) and ``SMTP_FROM``. Certificates are verified.
+Every e-mail gets a Message-ID of our own, which ``send`` returns: kept in the register, it links
+a citizen's reply to the registration (mail intake, ``bot.mail``).
 """
 from __future__ import annotations
 
+import ipaddress
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -20,6 +22,17 @@ from bot.register.outbox import Delivery
 from bot.settings import Settings
 
 TIMEOUT_SECONDS = 20
+NO_STARTTLS = "the SMTP server does not offer STARTTLS; refusing to send in clear text (use smtps:// or enable STARTTLS)"
+
+
+def plain_text_allowed(host: str) -> bool:
+    """Only a loopback host may take mail without TLS (nothing leaves the machine)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,8 @@ class Mailer:
             if parts.scheme == "smtp" and client.has_extn("starttls"):
                 client.starttls(context=ssl.create_default_context())
                 client.ehlo()
+            elif parts.scheme == "smtp" and not plain_text_allowed(parts.hostname):
+                raise ValueError(NO_STARTTLS)
             if parts.username:
                 client.login(unquote(parts.username), unquote(parts.password or ""))
             client.send_message(message)

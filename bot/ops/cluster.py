@@ -236,8 +236,10 @@ def start_services(supervisor: Supervisor, tools: Tools, config: settings.Settin
     nginx = supervisor.start("nginx", nginx_command(tools, config.data_dir / "nginx", ports), dict(os.environ),
                              settings.ROOT)
     wait_until(supervisor, nginx, lambda: port_problem("127.0.0.1", ports.front) is not None, "nginx")
+    cluster_origins = (f"http://localhost:{ports.web}", f"http://127.0.0.1:{ports.web}", *config.cors_origins)
     for number, port in enumerate(ports.rasa, 1):
-        supervisor.start(f"rasa{number}", rasa_command(model, port, ENDPOINTS), {**env, "RASA_PORT": str(port)}, settings.ROOT,
+        supervisor.start(f"rasa{number}", rasa_command(model, port, ENDPOINTS, cors=cluster_origins),
+                         {**env, "RASA_PORT": str(port)}, settings.ROOT,
                          group="Rasa replica")
     web_env = {**env, "RASA_PORT": str(ports.front), "WEB_PORT": str(ports.web)}
     supervisor.start("web", [PYTHON, "-m", "connectors.web.server"], web_env, settings.ROOT)

@@ -21,15 +21,17 @@ from bot.register import migrate
 PYTHON = sys.executable
 
 
-def rasa_command(model: Path, port: int, endpoints: Path = settings.ROOT / "endpoints.yml") -> list[str]:
-    """The Rasa server's command line (``bot.server``)."""
+def rasa_command(model: Path, port: int, endpoints: Path = settings.ROOT / "endpoints.yml",
+                 cors: tuple[str, ...] = ()) -> list[str]:
+    """The Rasa server's command line (``bot.server``); browsers may call it from the ``cors`` origins
+    (CORS_ORIGINS: by default the portal's own origin)."""
     return [
         PYTHON, "-m", "bot.server", "run",
         "--model", str(model),
         "--port", str(port),
         "--credentials", str(settings.ROOT / "credentials.yml"),
         "--endpoints", str(endpoints),
-        "--cors", "*",
+        *(["--cors", *cors] if cors else []),
     ]
 
 
@@ -37,7 +39,7 @@ def commands(config: settings.Settings, model: Path) -> dict[str, list[str]]:
     """The command line of each process, by name (mail intake only when IMAP_URL is set)."""
     found = {
         "actions": [PYTHON, "-m", "bot.action_server"],
-        "rasa": rasa_command(model, config.rasa_port),
+        "rasa": rasa_command(model, config.rasa_port, cors=config.cors_origins),
         "web": [PYTHON, "-m", "connectors.web.server"],
         "notifier": [PYTHON, "-m", "bot.notifier"],
     }
@@ -99,7 +101,8 @@ def main() -> int:
     log_dir = config.log_dir if config.log_dir is None or config.log_dir.is_absolute() else config.data_dir / config.log_dir
     supervisor = Supervisor(log_dir=log_dir)
     if config.rest_token is None:
-        supervisor.say("paligs", "WARNING: REST_TOKEN is not set: the REST channel accepts any client. Set it in production.")
+        supervisor.say("paligs", "WARNING: REST_TOKEN is not set: the REST channel answers only clients on this host. "
+                                 "Set it to let other systems in.")
     env = environment(config)
     for name, command in commands(config, model).items():
         supervisor.start(name, command, env, settings.ROOT)

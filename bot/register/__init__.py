@@ -8,8 +8,8 @@ the tables are in ``schema``, kinds and references in ``references``, the life-c
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta, timezone
 from typing import Optional
 
 from sqlalchemy import func, select, update
@@ -36,7 +36,7 @@ from bot.register.schema import (
 
 __all__ = [
     "KINDS", "KIND_BY_LETTER", "STATUSES", "MAX_TEXT_LENGTH", "Place", "Register", "Registration", "StatusChanged",
-    "MoveRefused", "create_register_engine", "insert_if_absent", "metadata", "open_register",
+    "MoveRefused", "TooManyRegistrations", "create_register_engine", "insert_if_absent", "metadata", "open_register",
     "open_configured_register", "parse_reference", "text_after_reference",
 ]
 
@@ -53,6 +53,10 @@ class StatusChanged(Exception):
 
 class MoveRefused(ValueError):
     """The life-cycle does not allow this move; the message says why (Latvian)."""
+
+
+class TooManyRegistrations(Exception):
+    """The client's address has registered its hourly cap already; nothing was stored."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,18 @@ class Register:
     def sender_hash(self, channel: str, sender_id: str) -> str:
         return keyed_hash(self._secret, f"{channel}:{sender_id}")
 
+    @property
+    def box(self) -> AddressBox:
+        """Seals contacts and delivery addresses at rest."""
+        return self._addresses
+
+    def _registration(self, row: Row) -> Registration:
+        """A row as a registration, its contact decrypted."""
+        return replace(Registration.from_row(row), contact=self.open_contact(row.contact))
+
+    def open_contact(self, sealed: Optional[str]) -> Optional[str]:
+        return self._addresses.open(sealed).get("contact") if sealed else None
+
     def create(
         self,
         *,
@@ -140,6 +156,8 @@ class Register:
         open311_token: Optional[str] = None,
         subject: Optional[str] = None,
         kind_unsure: bool = False,
+        client: Optional[str] = None,
+        client_cap: Optional[int] = None,
     ) -> tuple[Registration, str]:
         """Store a new registration; returns it and its plain access code.
 
@@ -153,6 +171,9 @@ class Register:
 
         ``subject`` is a letter's subject; ``kind_unsure`` marks a registration whose kind the
         bot was not sure of and no citizen confirmed (staff are to check it).
+        ``client`` is the keyed hash of an anonymous client's address (``connectors.ingress``);
+        with ``client_cap``, a client that registered that many in the last hour is refused
+        (``TooManyRegistrations``) and nothing is stored.
         """
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
@@ -167,7 +188,7 @@ class Register:
                  "subject": mask_personal_codes(subject)[:300] if subject else None}
         try:
             return self._insert(kind, kind_predicted, text, channel, sender_id, service_id, contact,
-                                submission_key, access_code, delivery or {}, extra), access_code
+                                submission_key, access_code, delivery or {}, extra, client, client_cap), access_code
         except IntegrityError:
             stored = self.find_submission(submission_key) if submission_key else None
             if stored is None:
@@ -183,15 +204,21 @@ class Register:
         """The registration stored for a submission key, if any."""
         with self.engine.connect() as conn:
             row = conn.execute(select(registrations).where(registrations.c.submission_key == submission_key)).first()
-        return Registration.from_row(row) if row else None
+        return self._registration(row) if row else None
 
     def _insert(
         self, kind: str, kind_predicted: str, text: str, channel: str, sender_id: str, service_id: Optional[str],
         contact: Optional[str], submission_key: Optional[str], access_code: str, delivery: dict[str, str],
-        extra: dict,
+        extra: dict, client: Optional[str] = None, client_cap: Optional[int] = None,
     ) -> Registration:
         now = datetime.now(timezone.utc)
         with self.engine.begin() as conn:
+            if client and client_cap is not None:
+                recent = conn.execute(select(func.count()).select_from(registrations).where(
+                    (registrations.c.client_hash == client) & (registrations.c.created_at > now - timedelta(hours=1))
+                )).scalar_one()
+                if recent >= client_cap:
+                    raise TooManyRegistrations(client)
             reference = format_reference(kind, now.year, self._next_number(conn, kind, now.year))
             values = dict(
                 reference=reference,
@@ -210,8 +237,10 @@ class Register:
                 **extra,
             )
             sealed = self._addresses.seal(delivery)
+            sealed_contact = self._addresses.seal({"contact": contact}) if contact else None
             registration_id = conn.execute(
-                registrations.insert().values(**values, delivery_address=sealed)
+                registrations.insert().values(**{**values, "contact": sealed_contact}, delivery_address=sealed,
+                                              client_hash=client)
             ).inserted_primary_key[0]
             conn.execute(
                 status_history.insert().values(
@@ -235,7 +264,7 @@ class Register:
     def find(self, reference: str) -> Optional[Registration]:
         with self.engine.connect() as conn:
             row = conn.execute(select(registrations).where(registrations.c.reference == reference)).first()
-        return Registration.from_row(row) if row else None
+        return self._registration(row) if row else None
 
     def latest_of_sender(self, channel: str, sender_id: str, kind: Optional[str] = None) -> Optional[Registration]:
         """The sender's most recent registration (of one kind, if given)."""
@@ -244,7 +273,7 @@ class Register:
             query = query.where(registrations.c.kind == kind)
         with self.engine.connect() as conn:
             row = conn.execute(query.order_by(registrations.c.id.desc()).limit(1)).first()
-        return Registration.from_row(row) if row else None
+        return self._registration(row) if row else None
 
     def is_owner(self, registration: Registration, channel: str, sender_id: str) -> bool:
         return registration.sender_hash == self.sender_hash(channel, sender_id)
@@ -278,7 +307,7 @@ class Register:
             if row is None:
                 raise LookupError(reference)
             if expected_status is not None and row.status != expected_status:
-                raise StatusChanged(Registration.from_row(row))
+                raise StatusChanged(self._registration(row))
             problem = move_problem(row.status, to_status, note)
             if problem:
                 raise MoveRefused(problem)
@@ -289,7 +318,7 @@ class Register:
                 .values(status=to_status, updated_at=now, **closing)
             ).rowcount
             if changed != 1:
-                raise StatusChanged(Registration.from_row(row))
+                raise StatusChanged(self._registration(row))
             if to_status in NOTIFY_STATUSES:
                 enqueue(conn, row, self._addresses, to_status, note, now)
             conn.execute(

@@ -36,7 +36,7 @@ registrations = Table(
     Column("service_id", String(64)),
     Column("channel", String(32), nullable=False),
     Column("sender_hash", String(64), nullable=False, index=True),
-    Column("contact", Text),  # with consent only (Text since 0007; SQLite keeps its unenforced VARCHAR(200))
+    Column("contact", Text),  # Fernet-encrypted {"contact": …} (given with consent)
     Column("access_code_hash", String(64), nullable=False),
     Column("status", String(20), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -52,6 +52,8 @@ registrations = Table(
     Column("open311_token", String(32), unique=True),
     Column("subject", String(300)),  # a letter's original subject (masked)
     Column("kind_unsure", Boolean, nullable=False, server_default="0"),  # staff are to check the kind
+    # Keyed hash of an anonymous client's address, for the hourly cap; cleared by the retention purge.
+    Column("client_hash", String(32), index=True),
 )
 
 status_history = Table(
@@ -166,6 +168,8 @@ staff_members = Table(
     Column("login", String(64), unique=True),
     Column("password_hash", String(200)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Staff tokens name the generation they were issued in; logging out moves it on, revoking them.
+    Column("token_generation", Integer, nullable=False, server_default="0"),
 )
 
 telegram_updates = Table(
@@ -184,7 +188,8 @@ def insert_if_absent(dialect_name: str, table: Table, **values: Any) -> Insert:
 
 
 def create_register_engine(url: str) -> Engine:
-    """An engine; on SQLite writers take the lock at BEGIN so counters never race."""
+    """An engine; on SQLite writers take the lock at BEGIN so counters never race, and erased
+    data is overwritten in the file (``secure_delete``)."""
     if not url.startswith("sqlite"):
         return create_engine(url, future=True, pool_pre_ping=True)
     engine = create_engine(url, future=True, connect_args={"timeout": 30})
@@ -194,6 +199,7 @@ def create_register_engine(url: str) -> Engine:
         dbapi_connection.isolation_level = None
         dbapi_connection.execute("PRAGMA journal_mode=WAL")
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        dbapi_connection.execute("PRAGMA secure_delete=ON")  # deleted and overwritten bytes are zeroed
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:

@@ -65,6 +65,17 @@ class StaffMembers:
             else:
                 conn.execute(update(staff_members).where(staff_members.c.id == existing).values(**values))
 
+    def token_generation(self, login: str) -> Optional[int]:
+        """The generation the login's valid tokens carry (None for an unknown login)."""
+        row = self._one(staff_members.c.login == login)
+        return row.token_generation if row else None
+
+    def revoke_tokens(self, login: str) -> bool:
+        """Log the login out everywhere: every token issued so far stops being valid."""
+        with self.engine.begin() as conn:
+            return conn.execute(update(staff_members).where(staff_members.c.login == login)
+                                .values(token_generation=staff_members.c.token_generation + 1)).rowcount == 1
+
     def all(self) -> list[StaffMember]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(staff_members).order_by(staff_members.c.name)).all()

@@ -1,7 +1,8 @@
 """How staff prove who they are: scrypt password hashes and short-lived signed tokens.
 
 Web logins get a token from the portal's staff page; the staff chat channel verifies it on
-every message.
+every message. A token names the login's token generation (``staff_members``): logging out
+moves the generation on, so the token is refused from then on, whatever its expiry.
 """
 from __future__ import annotations
 
@@ -44,14 +45,22 @@ def _signature(key: str, body: str) -> str:
     return _b64(keyed_digest(key.encode(), body))
 
 
-def issue_token(key: str, login: str, seconds: int = TOKEN_SECONDS, now: Optional[float] = None) -> str:
-    """A signed token naming the login, valid for ``seconds``."""
-    body = _b64(json.dumps({"login": login, "exp": int((now or time.time()) + seconds)}).encode())
+def issue_token(key: str, login: str, seconds: int = TOKEN_SECONDS, now: Optional[float] = None,
+                generation: int = 0) -> str:
+    """A signed token naming the login and its token generation, valid for ``seconds``."""
+    claims = {"login": login, "gen": generation, "exp": int((now or time.time()) + seconds)}
+    body = _b64(json.dumps(claims).encode())
     return f"{body}.{_signature(key, body)}"
 
 
 def verify_token(key: str, token: str, now: Optional[float] = None) -> Optional[str]:
     """The login a token names, or None when it is forged, tampered with or expired."""
+    claims = verified_claims(key, token, now)
+    return claims[0] if claims else None
+
+
+def verified_claims(key: str, token: str, now: Optional[float] = None) -> Optional[tuple[str, int]]:
+    """(login, token generation) of a genuine unexpired token, else None."""
     try:
         body, signature = token.split(".")
         if not hmac.compare_digest(_signature(key, body), signature):
@@ -61,7 +70,10 @@ def verify_token(key: str, token: str, now: Optional[float] = None) -> Optional[
         return None
     if not isinstance(claims, dict) or not isinstance(claims.get("login"), str):
         return None
-    return claims["login"] if claims.get("exp", 0) > (now or time.time()) else None
+    generation = claims.get("gen", 0)
+    if not isinstance(generation, int) or not claims.get("exp", 0) > (now or time.time()):
+        return None
+    return claims["login"], generation
 
 
 def token_key(config: settings.Settings) -> str:

@@ -18,9 +18,11 @@ from aiohttp import web
 
 from bot import logs, settings
 from bot.register import Register, open_configured_register
-from bot.staff.auth import issue_token, token_key
+from bot.settings import MAX_BODY_BYTES
+from bot.staff.auth import issue_token, token_key, verified_claims
 from bot.staff.directory import StaffDirectory, open_directory
-from connectors.ingress import MAX_SENDER_CHARS, namespaced, read_json
+from connectors.base import bearer_token
+from connectors.ingress import MAX_SENDER_CHARS, client_address, namespaced, read_json
 from connectors.web.open311 import Open311
 
 HERE = Path(__file__).resolve().parent
@@ -39,46 +41,104 @@ def bot_url(request: web.Request, rasa_port: int) -> str:
     return settings.load().bot_url or f"{request.scheme}://{host}:{rasa_port}"
 
 
-class StaffLogin:
-    """``POST /staff/login`` ``{"login", "password"}`` → a short-lived signed token.
+class Attempts:
+    """Password checks in a sliding window, per key (a login, or a client address)."""
 
-    A wrong password is answered only after a pause, and an address with five failures in
-    five minutes is refused (429) until they age out.
+    def __init__(self, limit: int, window_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self._clock = limit, window_seconds, clock
+        self._at: dict[str, deque[float]] = defaultdict(deque)
+
+    def _recent(self, key: str) -> deque[float]:
+        recent = self._at[key]
+        while recent and self._clock() - recent[0] > self.window:
+            recent.popleft()
+        if not recent:
+            del self._at[key]
+            return self._at[key]
+        return recent
+
+    def full(self, key: str) -> bool:
+        return len(self._recent(key)) >= self.limit
+
+    def take(self, key: str) -> None:
+        self._recent(key).append(self._clock())
+
+    def forget(self, key: str) -> None:
+        self._at.pop(key, None)
+
+
+class StaffLogin:
+    """``POST /staff/login`` ``{"login", "password"}`` → a short-lived signed token;
+    ``POST /staff/logout`` with the token revokes it (and every other token of that login).
+
+    At most five password checks per login and twenty per client address in any five minutes,
+    however many requests arrive at once: an attempt is counted before its password is checked,
+    in one step with the test of the count (nothing is awaited in between, and one portal process
+    serves the page), so a burst of parallel requests cannot slip past the count. A successful
+    login forgets its login's and address's attempts; a wrong password is answered after a pause.
+    The client address is the peer's, or ``X-Forwarded-For`` when the peer is in TRUSTED_PROXIES.
     """
 
     FAILURE_PAUSE_SECONDS = 1.0
-    MAX_FAILURES, WINDOW_SECONDS = 5, 300.0
+    PER_LOGIN, PER_ADDRESS, WINDOW_SECONDS = 5, 20, 300.0
+    TOO_MANY = "Pārāk daudz neveiksmīgu mēģinājumu. Mēģiniet pēc dažām minūtēm."
 
-    def __init__(self, directory: Optional[StaffDirectory] = None, key: Optional[str] = None) -> None:
+    def __init__(self, directory: Optional[StaffDirectory] = None, key: Optional[str] = None,
+                 trusted_proxies: Optional[tuple[str, ...]] = None) -> None:
         self._directory = directory
         self._key = key
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._trusted = trusted_proxies
+        self.by_login = Attempts(self.PER_LOGIN, self.WINDOW_SECONDS)
+        self.by_address = Attempts(self.PER_ADDRESS, self.WINDOW_SECONDS)
 
-    def _recent_failures(self, address: str) -> deque[float]:
-        failures = self._failures[address]
-        while failures and time.monotonic() - failures[0] > self.WINDOW_SECONDS:
-            failures.popleft()
-        return failures
+    @property
+    def directory(self) -> StaffDirectory:
+        if self._directory is None:
+            self._directory = open_directory()
+        return self._directory
+
+    @property
+    def key(self) -> str:
+        if self._key is None:
+            self._key = token_key(settings.load())
+        return self._key
+
+    def client(self, request: web.Request) -> str:
+        if self._trusted is None:
+            self._trusted = settings.load().trusted_proxies
+        return client_address(request.remote, request.headers.get("X-Forwarded-For"), self._trusted) or "?"
 
     async def handle(self, request: web.Request) -> web.Response:
-        address = request.remote or "?"
-        if len(self._recent_failures(address)) >= self.MAX_FAILURES:
-            return web.json_response({"error": "Pārāk daudz neveiksmīgu mēģinājumu. Mēģiniet pēc dažām minūtēm."},
-                                     status=429)
+        address = self.client(request)
+        if self.by_address.full(address):
+            return web.json_response({"error": self.TOO_MANY}, status=429)
         body, _ = read_json(await request.read())
         login, password = (body.get("login"), body.get("password")) if isinstance(body, dict) else (None, None)
         if not (isinstance(login, str) and isinstance(password, str) and 0 < len(login) <= 64 and len(password) <= 1024):
             return web.json_response({"error": "Vajadzīgs lietotājvārds un parole."}, status=400)
-        if self._directory is None:
-            self._directory = open_directory()
-        member = await asyncio.to_thread(self._directory.check_password, login, password)
+        # Count, then check: no await between the test and the count.
+        if self.by_login.full(login) or self.by_address.full(address):
+            return web.json_response({"error": self.TOO_MANY}, status=429)
+        self.by_login.take(login)
+        self.by_address.take(address)
+        member = await asyncio.to_thread(self.directory.check_password, login, password)
         if member is None:
-            self._recent_failures(address).append(time.monotonic())
             await asyncio.sleep(self.FAILURE_PAUSE_SECONDS)
             return web.json_response({"error": "Nepareizs lietotājvārds vai parole."}, status=401)
-        self._failures.pop(address, None)
-        token = issue_token(self._key or token_key(settings.load()), login)
+        self.by_login.forget(login)
+        self.by_address.forget(address)
+        generation = await asyncio.to_thread(self.directory.token_generation, login)
+        token = issue_token(self.key, login, generation=generation or 0)
         return web.json_response({"token": token, "name": member.name}, headers={"Cache-Control": "no-store"})
+
+    async def logout(self, request: web.Request) -> web.Response:
+        """Revoke the presented token server-side: the staff chat refuses it from now on."""
+        token = bearer_token(request)  # the one reader of bearer tokens (it needs only ``headers``)
+        claims = verified_claims(self.key, token) if token else None
+        if claims is None:
+            return web.json_response({"error": "unauthorised"}, status=401)
+        await asyncio.to_thread(self.directory.revoke_tokens, claims[0])
+        return web.json_response({"status": "logged out"}, headers={"Cache-Control": "no-store"})
 
 
 @functools.lru_cache(maxsize=1)
@@ -129,10 +189,12 @@ def create_app(rasa_port: int, staff: Optional[StaffLogin] = None) -> web.Applic
     async def no_favicon(_: web.Request) -> web.Response:
         return web.Response(status=204)
 
-    app = web.Application(client_max_size=64 * 1024)  # an Open311 post: 4000 characters, percent-encoded
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    staff = staff or StaffLogin()
     app.router.add_get("/", page("index.html"))
     app.router.add_get("/staff", page("staff.html"))
-    app.router.add_post("/staff/login", (staff or StaffLogin()).handle)
+    app.router.add_post("/staff/login", staff.handle)
+    app.router.add_post("/staff/logout", staff.logout)
     app.router.add_get("/favicon.ico", no_favicon)
     app.router.add_get("/widget/news", widget_news)
     app.router.add_get("/widget/{name:[A-Za-z0-9._-]+}", widget_asset)

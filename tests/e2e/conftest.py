@@ -22,7 +22,7 @@ from tests.conftest import MODEL, ROOT
 from tests.e2e.action_proxy import ActionProxy
 from tests.e2e.fake_telegram import FakeBotApi
 
-SECRET = "test-secret"
+SECRET = "e2e-test-secret-0123456789abcdef0123456789"
 TELEGRAM_TOKEN = "123456:TEST-TOKEN"
 TELEGRAM_SECRET = "webhook-secret-1"
 REST_TOKEN = "rest-token-1"
@@ -91,7 +91,7 @@ class Stack:
     def start_rasa(self) -> None:
         self._start(
             "rasa",
-            rasa_command(MODEL, self.rasa_port),
+            rasa_command(MODEL, self.rasa_port, cors=("*",)),  # the tests' portals listen on random ports
             f"http://127.0.0.1:{self.rasa_port}/",
         )
 

@@ -41,7 +41,7 @@ pytestmark = pytest.mark.skipif(
     reason="needs the Debian packages postgresql, redis-server and nginx (.ci/run installs them)",
 )
 
-SECRET = "cluster-test-secret"
+SECRET = "cluster-test-secret-0123456789abcdef01234567"
 DIALOGUES = 50
 KILL_AFTER_TURNS = 60  # of 150: the middle of the run
 TURN_ATTEMPTS = 6

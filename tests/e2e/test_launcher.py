@@ -27,7 +27,7 @@ def launcher_env(tmp_path: Path, telegram_api: FakeBotApi) -> dict[str, str]:
     return {
         **os.environ,
         "PALIGS_DATA_DIR": str(tmp_path / "data"),
-        "PALIGS_SECRET": "launcher-secret",
+        "PALIGS_SECRET": "launcher-secret-0123456789abcdef0123456789",
         "RASA_PORT": str(free_port()),
         "ACTIONS_PORT": str(free_port()),
         "WEB_PORT": str(free_port()),

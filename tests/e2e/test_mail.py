@@ -36,7 +36,7 @@ from tests.conftest import MODEL, ROOT
 from tests.e2e.conftest import ACCESS_CODE
 from tests.e2e.dovecot import Dovecot
 
-SECRET = "mail-test-secret"
+SECRET = "mail-test-secret-0123456789abcdef0123456789"
 MAILBOX_USER = "pasts@iestade.lv"
 BOT_FROM = "Palīgs <paligs@iestade.lv>"
 HOURLY_CAP = 3

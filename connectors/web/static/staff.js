@@ -100,6 +100,13 @@
     send(text);
   });
 
-  $("logout").addEventListener("click", function () { logout(""); });
+  $("logout").addEventListener("click", function () {
+    var token = sessionStorage.getItem(TOKEN);
+    logout("");
+    if (token) {  // the portal revokes the token, so a copy of it is worthless from now on
+      fetch("/staff/logout", { method: "POST", headers: { "Authorization": "Bearer " + token } })
+        .catch(function () { $("login-status").textContent = "Izrakstīšanās netika apstiprināta; aizveriet pārlūku."; });
+    }
+  });
   show(Boolean(sessionStorage.getItem(TOKEN)));
 })();
