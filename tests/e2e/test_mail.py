@@ -120,7 +120,8 @@ class Setting:
 
     def registrations_of(self, sender: str) -> list:
         with self.register.engine.connect() as conn:
-            rows = conn.execute(select(registrations).where(registrations.c.contact == sender)
+            rows = conn.execute(select(registrations)
+                                .where(registrations.c.sender_hash == self.register.sender_hash("e-pasts", sender))
                                 .order_by(registrations.c.id)).all()
         return [self.register.find(row.reference) for row in rows]
 
