@@ -19,13 +19,16 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.attachments import media_store
 from actions.context import catalogue, channel_of, latest_entity, latest_intent, latest_text, register, staff_directory
 from bot.register import KINDS, STATUSES, MoveRefused, Registration, StatusChanged
 from bot.register.lifecycle import NOTE_REQUIRED, allowed_moves, is_backward
+from bot.register.media import osm_link
 from bot.register.outbox import ROUTE_NAMES, STATE_NAMES
 from bot.register.queries import Filters, Summary, deadline, is_overdue, matching, summary
 from bot.staff.commands import STATUS_WORDS, StaffCommand, parse, staff_payload
 from bot.staff.directory import StaffMember, verified_staff
+from bot.staff.entry import ENTRY_CHANNELS
 from bot.staff.report import WEEKS, chart_png, weekly_counts
 
 PAGE_SIZE = 10
@@ -39,8 +42,11 @@ HELP = (
     "• “cik sūdzību šomēnes?”, “kopsavilkums” – skaiti;\n"
     "• “mainīt S-2026-000042 statusu uz izvērtēšanā” – statusa maiņa ar piezīmi;\n"
     "• “piezīme iedzīvotājam S-2026-000042: …” – ziņa iesniedzējam viņa kanālā;\n"
-    "• “pārskats” – pieteikumi pa nedēļām (grafiks)."
+    "• “pārskats” – pieteikumi pa nedēļām (grafiks);\n"
+    "• “jauns pieteikums” – reģistrēt pieteikumu, kas saņemts klātienē, pa tālruni, pastu vai e-pastu."
 )
+ENTRY_SLOTS = ("entry_channel", "entry_text", "entry_suggested", "entry_kind", "entry_service", "entry_consent",
+               "entry_contact", "entry_address")
 
 
 def handling_days(service_id: Optional[str]) -> int:
@@ -56,7 +62,20 @@ def command_payload(query: str) -> str:
     return staff_payload(query)
 
 
-def card(registration: Registration, history: list[dict], today: date, notices: list[dict]) -> str:
+def place_lines(registration: Registration, photos: int) -> list[str]:
+    """Where (coordinates, address, a map link) and how many photos, when the registration has them."""
+    lines = []
+    if registration.latitude is not None and registration.longitude is not None:
+        lines.append(f"Vieta: {registration.latitude:.6f}, {registration.longitude:.6f} – karte: "
+                     f"{osm_link(registration.latitude, registration.longitude)}")
+    if registration.address:
+        lines.append(f"Adrese: {registration.address}")
+    if photos:
+        lines.append(f"Foto: {photos} (zemāk)")
+    return lines
+
+
+def card(registration: Registration, history: list[dict], today: date, notices: list[dict], photos: int = 0) -> str:
     """Everything staff need to work one registration, and what its applicant has been told."""
     service = catalogue().get(registration.service_id) if registration.service_id else None
     due = deadline(registration, handling_days)
@@ -66,8 +85,10 @@ def card(registration: Registration, history: list[dict], today: date, notices: 
         f"{registration.reference} – {registration.kind_name}{predicted}",
         f"Statuss: {registration.status_name}",
         f"Pakalpojums: {service.name if service else '—'}; termiņš: {due:%d.%m.%Y}{overdue}",
-        f"Kanāls: {registration.channel}; reģistrēts: {registration.created_at:%d.%m.%Y %H:%M}",
+        f"Kanāls: {ENTRY_CHANNELS.get(registration.channel, registration.channel)}; "
+        f"reģistrēts: {registration.created_at:%d.%m.%Y %H:%M}",
         f"Teksts: {registration.text}",
+        *place_lines(registration, photos),
     ]
     if registration.contact:
         lines.append(f"Kontakts (ar piekrišanu): {registration.contact}")
@@ -116,6 +137,8 @@ class ActionStaffCommand(Action):
             return await self._list(dispatcher, tracker, command, today)
         if command.action == "report":
             return await self._report(dispatcher, today)
+        if command.action == "new":
+            return [*(SlotSet(slot, None) for slot in ENTRY_SLOTS), FollowupAction("staff_entry_form")]
         if command.action == "count":
             found = await asyncio.to_thread(summary, register().engine, command.filters, handling_days, today)
             dispatcher.utter_message(text=describe_summary(found))
@@ -129,7 +152,11 @@ class ActionStaffCommand(Action):
         if command.action == "open" or command.to_status is None:
             history = await asyncio.to_thread(register().history, registration.reference)
             notices = await asyncio.to_thread(register().outbox.of_registration, registration.reference)
-            dispatcher.utter_message(text=card(registration, history, today, notices), buttons=move_buttons(registration))
+            photos = await asyncio.to_thread(register().media_of, registration.reference)
+            dispatcher.utter_message(text=card(registration, history, today, notices, len(photos)),
+                                     buttons=move_buttons(registration))
+            for photo in photos:  # signed, expiring portal URLs; Telegram uploads the file itself
+                dispatcher.utter_message(image=media_store().url(photo["sha256"]))
             return []
         if command.to_status not in allowed_moves(registration.status):
             dispatcher.utter_message(text=f"No statusa “{registration.status_name}” uz “{STATUSES[command.to_status]}” "

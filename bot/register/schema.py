@@ -7,12 +7,14 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
 )
@@ -40,6 +42,25 @@ registrations = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("submission_key", String(64), unique=True),
     Column("delivery_address", Text),  # Fernet-encrypted JSON {route: address}; NULL once closed
+    Column("latitude", Float),  # the place: WGS 84 coordinates and/or an address as typed
+    Column("longitude", Float),
+    Column("address", Text),
+)
+
+# Photos of a registration; the files are content-addressed under MEDIA_DIR (bot/register/media.py).
+media = Table(
+    "media",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("registration_id", ForeignKey("registrations.id"), nullable=False, index=True),
+    Column("sha256", String(64), nullable=False),
+    Column("content_type", String(64), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("bytes", Integer, nullable=False),
+    Column("source", String(32), nullable=False),  # telegram | web | staff
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("registration_id", "sha256", name="uq_media_registration_sha256"),
 )
 
 status_history = Table(
