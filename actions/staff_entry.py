@@ -13,6 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.attachments import is_attachment
 from actions.context import catalogue, latest_entity, latest_intent, latest_text, proposed_kind, register
 from actions.registration import kind_named_in
 from actions.staff import ENTRY_SLOTS, staff_of
@@ -28,7 +29,7 @@ _NO_WORDS = {"-", "ne", "nav", "bez", "bez adreses", "bez pakalpojuma", "izlaist
 
 def _answer(tracker: Tracker, slot: str) -> Optional[str]:
     """The staff member's answer to the question about ``slot``, or None when it is not one."""
-    if tracker.get_slot("requested_slot") != slot or latest_intent(tracker) == "cancel":
+    if tracker.get_slot("requested_slot") != slot or latest_intent(tracker) == "cancel" or is_attachment(tracker):
         return None
     return str(latest_entity(tracker, "staff_query") or latest_text(tracker)).strip()
 

@@ -130,6 +130,7 @@
   }
 
   function megabytes(size) {
+    if (size < 1024 * 1024) return Math.max(1, Math.round(size / 1024)) + " KB";
     return (size / (1024 * 1024)).toFixed(1).replace(".", ",") + " MB";
   }
 
