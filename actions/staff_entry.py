@@ -68,10 +68,15 @@ class ValidateStaffEntryForm(FormValidationAction):
         answer = _answer(tracker, "entry_text")
         if answer is None:
             return {}
-        if not words(answer):
+        return {"entry_text": mask_personal_codes(answer) if words(answer) else None}
+
+    def validate_entry_text(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                            domain: DomainDict) -> Dict[Text, Any]:
+        """The description, and the kind the classifier proposes for it (offered first)."""
+        if not value:
             return {"entry_text": None}
-        suggested = proposed_kind(tracker)
-        return {"entry_text": mask_personal_codes(answer),
+        suggested = proposed_kind(tracker) if tracker.get_slot("requested_slot") == "entry_text" else None
+        return {"entry_text": value,
                 "entry_suggested": "service_request" if suggested == INFORMATION_REQUEST else suggested}
 
     async def extract_entry_kind(self, dispatcher: CollectingDispatcher, tracker: Tracker,

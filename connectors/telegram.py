@@ -65,7 +65,7 @@ def command_intent(text: str) -> Optional[str]:
     return COMMANDS.get(first.split("@", 1)[0].lower())
 
 
-def payload(entity: str, value: str) -> str:
+def inform_payload(entity: str, value: str) -> str:
     """A message that skips NLU: the ``inform`` intent with one entity."""
     return "/inform" + json.dumps({entity: value})
 
@@ -323,7 +323,7 @@ class TelegramInput(PaligsInput):
             return
         if message.location is not None:
             place = place_payload(message.location.latitude, message.location.longitude)
-            await self._to_rasa(payload("place", place), message.from_user.id, message.chat.id, on_new_message)
+            await self._to_rasa(inform_payload("place", place), message.from_user.id, message.chat.id, on_new_message)
             return
         photo = photo_file(message)
         if photo is not None:
@@ -356,7 +356,7 @@ class TelegramInput(PaligsInput):
             await self.bot.send_message(chat_id=chat_id, text=PHOTO_FAILED)
             return
         token = self.media.token(stored, owner=str(user_id))
-        await self._to_rasa(payload("photo", token), user_id, chat_id, on_new_message)
+        await self._to_rasa(inform_payload("photo", token), user_id, chat_id, on_new_message)
 
     async def _to_rasa(self, text: str, user_id: int, chat_id: int, on_new_message: OnNewMessage) -> None:
         self.keyboards.answered(chat_id)
