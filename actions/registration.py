@@ -12,6 +12,16 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.attachments import (
+    SKIPPED,
+    attach_all,
+    attached_line,
+    is_attachment,
+    photos_of,
+    place_of,
+    received,
+    with_place,
+)
 from actions.context import (
     INTERRUPTIONS,
     catalogue,
@@ -76,6 +86,7 @@ class ActionCaptureRequest(Action):
         text = mask_personal_codes(latest_text(tracker))
         events: List[EventType] = [SlotSet(slot, None) for slot in FORM_SLOTS]
         events.append(SlotSet("registration_saved", None))
+        events.append(SlotSet("last_reference", None))  # a place or photo from now on belongs to this one
         events.append(SlotSet("submission_id", uuid.uuid4().hex))  # saving this form twice stores it once
         events.append(SlotSet("kind_predicted", proposed_kind(tracker)))
         if len(words(text)) >= MIN_DESCRIPTION_WORDS:
@@ -107,10 +118,24 @@ class ValidateRegistrationForm(FormValidationAction):
         slots = ["request_text", "kind_confirmed"]
         if tracker.get_slot("kind_confirmed") == "service_request":
             slots.append("service_id")
+            service = catalogue().get(tracker.get_slot("service_id") or "")
+            if service and service.place:
+                slots.append("place")
         slots.append("contact_consent")
         if tracker.get_slot("contact_consent"):
             slots.append("contact")
         return slots
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        """A location or photo sent at any step is taken along (the form then asks its question again)."""
+        if not is_attachment(tracker):
+            return await super().run(dispatcher, tracker, domain)
+        slots = received(tracker, dispatcher)
+        if not slots:  # refused: a slot set to what it was keeps the form going without changing anything
+            slots = {"place": tracker.get_slot("place")}
+        events: List[EventType] = [SlotSet(slot, value) for slot, value in slots.items()]
+        tracker.add_slots(events)
+        return events + await super().run(dispatcher, tracker, domain)
 
     @staticmethod
     def _answers(tracker: Tracker, slot: str) -> bool:
@@ -119,6 +144,7 @@ class ValidateRegistrationForm(FormValidationAction):
             tracker.get_slot("requested_slot") == slot
             and latest_intent(tracker) not in INTERRUPTIONS
             and latest_entity(tracker, "faq_topic") is None
+            and not is_attachment(tracker)
         )
 
     async def extract_request_text(
@@ -162,7 +188,8 @@ class ValidateRegistrationForm(FormValidationAction):
     async def extract_service_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != "service_id" or latest_intent(tracker) == "cancel":
+        if tracker.get_slot("requested_slot") != "service_id" or latest_intent(tracker) == "cancel" \
+                or is_attachment(tracker):
             return {}
         chosen = latest_entity(tracker, "service")
         if chosen and latest_intent(tracker) == "inform":
@@ -185,9 +212,25 @@ class ValidateRegistrationForm(FormValidationAction):
         dispatcher.utter_message(text="Šādu pakalpojumu mūsu katalogā neatradu.")
         return {"service_id": None}
 
+    async def extract_place(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """A place typed when asked is kept as the address; "Bez adreses" (or "nē") skips it."""
+        if not self._answers(tracker, "place"):
+            return {}
+        text = latest_text(tracker)
+        if latest_intent(tracker) == "deny" or fold(text) in {"ne", "nav", "nezinu", "izlaist", "bez adreses"}:
+            return {"place": SKIPPED}
+        if latest_intent(tracker) == "affirm" or not words(text):
+            dispatcher.utter_message(text="Lūdzu, uzrakstiet adresi vai nosūtiet atrašanās vietu.")
+            return {"place": None}
+        return {"place": with_place(tracker, address=mask_personal_codes(text)[:500])}
+
     def validate_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if is_attachment(tracker):
+            return {"contact": None}
         text = str(value or "").strip()
         if latest_intent(tracker) == "deny" or fold(text) in {"ne", "nevelos", "nav"}:
             return {"contact": None, "contact_consent": False}
@@ -264,6 +307,7 @@ class ActionRegister(Action):
         # Set by the ingress door for anonymous doors (socket.io, REST without a token), never by the client.
         client = (tracker.latest_message.get("metadata") or {}).get("client")
         cap = settings.load().registrations_per_address_per_hour
+        place, photos = place_of(tracker), photos_of(tracker)
         try:
             registration, access_code = await asyncio.to_thread(
                 register().create,
@@ -279,6 +323,8 @@ class ActionRegister(Action):
                 client=client if isinstance(client, str) else None,
                 client_cap=cap,
             )
+            if place or photos:
+                await asyncio.to_thread(attach_all, registration.reference, place, photos)
         except TooManyRegistrations:
             dispatcher.utter_message(text=too_many_registrations(cap))
             return [SlotSet("registration_saved", True), *reset]  # True: the answer is given, no "try again"
@@ -298,6 +344,11 @@ class ActionRegister(Action):
             )
         elif kind == "service_request":
             lines.append("Pakalpojumu precizēs darbinieks, un izpildes termiņu jums paziņosim.")
+        attached = attached_line(place, photos)
+        if attached:
+            lines.append(attached)
         lines.append(f"Statusu varat pārbaudīt, uzrakstot “statuss {registration.reference}”.")
+        lines.append("Ja vēlaties, tagad varat nosūtīt arī foto vai atrašanās vietu – pievienošu tos šim pieteikumam.")
         dispatcher.utter_message(text="\n".join(lines))
-        return [SlotSet("registration_saved", True), *reset]
+        return [SlotSet("registration_saved", True), *reset, SlotSet("place", None), SlotSet("photos", None),
+                SlotSet("last_reference", registration.reference)]

@@ -19,13 +19,16 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.attachments import media_store
 from actions.context import catalogue, channel_of, latest_entity, latest_intent, latest_text, register, staff_directory
 from bot.register import KINDS, STATUSES, MoveRefused, Registration, StatusChanged
 from bot.register.lifecycle import NOTE_REQUIRED, allowed_moves, is_backward
+from bot.register.media import osm_link
 from bot.register.outbox import ROUTE_NAMES, STATE_NAMES
 from bot.register.queries import Filters, Summary, deadline, is_overdue, matching, summary
 from bot.staff.commands import STATUS_WORDS, StaffCommand, parse, staff_payload
 from bot.staff.directory import StaffMember, verified_staff
+from bot.staff.entry import ENTRY_CHANNELS
 from bot.staff.report import WEEKS, chart_png, weekly_counts
 
 PAGE_SIZE = 10
@@ -39,8 +42,11 @@ HELP = (
     "• “cik sūdzību šomēnes?”, “kopsavilkums” – skaiti;\n"
     "• “mainīt S-2026-000042 statusu uz izvērtēšanā” – statusa maiņa ar piezīmi;\n"
     "• “piezīme iedzīvotājam S-2026-000042: …” – ziņa iesniedzējam viņa kanālā;\n"
-    "• “pārskats” – pieteikumi pa nedēļām (grafiks)."
+    "• “pārskats” – pieteikumi pa nedēļām (grafiks);\n"
+    "• “jauns pieteikums” – reģistrēt pieteikumu, kas saņemts klātienē, pa tālruni, pastu vai e-pastu."
 )
+ENTRY_SLOTS = ("entry_channel", "entry_text", "entry_suggested", "entry_kind", "entry_service", "entry_consent",
+               "entry_contact", "entry_address")
 
 
 def handling_days(service_id: Optional[str]) -> int:
@@ -56,8 +62,23 @@ def command_payload(query: str) -> str:
     return staff_payload(query)
 
 
+def place_lines(registration: Registration, photos: int) -> list[str]:
+    """Where (coordinates, address, a map link), an Open311 picture link and how many photos, when it has them."""
+    lines = []
+    if registration.latitude is not None and registration.longitude is not None:
+        lines.append(f"Vieta: {registration.latitude:.6f}, {registration.longitude:.6f} – karte: "
+                     f"{osm_link(registration.latitude, registration.longitude)}")
+    if registration.address or registration.address_id:
+        lines.append("Adrese: " + "; ".join(filter(None, [registration.address, registration.address_id])))
+    if registration.media_url:
+        lines.append(f"Attēls: {registration.media_url}")
+    if photos:
+        lines.append(f"Foto: {photos} (zemāk)")
+    return lines
+
+
 def card(registration: Registration, history: list[dict], today: date, notices: list[dict],
-         files: Sequence[dict] = (), messages: Sequence[dict] = ()) -> str:
+         files: Sequence[dict] = (), messages: Sequence[dict] = (), photos: int = 0) -> str:
     """Everything staff need to work one registration, what the applicant added later and
     what they have been told."""
     service = catalogue().get(registration.service_id) if registration.service_id else None
@@ -68,7 +89,8 @@ def card(registration: Registration, history: list[dict], today: date, notices: 
         f"{registration.reference} – {registration.kind_name}{predicted}",
         f"Statuss: {registration.status_name}",
         f"Pakalpojums: {service.name if service else '—'}; termiņš: {due:%d.%m.%Y}{overdue}",
-        f"Kanāls: {registration.channel}; reģistrēts: {registration.created_at:%d.%m.%Y %H:%M}",
+        f"Kanāls: {ENTRY_CHANNELS.get(registration.channel, registration.channel)}; "
+        f"reģistrēts: {registration.created_at:%d.%m.%Y %H:%M}",
     ]
     if registration.kind_unsure:
         lines.append("Veids jāpārbauda: bots par to nebija pārliecināts.")
@@ -82,12 +104,7 @@ def card(registration: Registration, history: list[dict], today: date, notices: 
         lines.append(f"• {file['filename']} ({file['content_type']}, {file['size'] / 1024:.0f} KB){kept}")
     if registration.contact:
         lines.append(f"Kontakts (ar piekrišanu): {registration.contact}")
-    place = registration.place
-    if place.address or place.address_id or place.latitude is not None:
-        coordinates = f"{place.latitude}, {place.longitude}" if place.latitude is not None else None
-        lines.append("Vieta: " + "; ".join(filter(None, [place.address, place.address_id, coordinates])))
-    if place.media_url:
-        lines.append(f"Attēls: {place.media_url}")
+    lines += place_lines(registration, photos)
     lines.append("Vēsture:")
     for row in history:
         if row["from_status"] == row["to_status"]:
@@ -138,6 +155,8 @@ class ActionStaffCommand(Action):
             return await self._list(dispatcher, tracker, command, today)
         if command.action == "report":
             return await self._report(dispatcher, today)
+        if command.action == "new":
+            return [*(SlotSet(slot, None) for slot in ENTRY_SLOTS), FollowupAction("staff_entry_form")]
         if command.action == "count":
             found = await asyncio.to_thread(summary, register().engine, command.filters, handling_days, today)
             dispatcher.utter_message(text=describe_summary(found))
@@ -153,8 +172,11 @@ class ActionStaffCommand(Action):
             notices = await asyncio.to_thread(register().outbox.of_registration, registration.reference)
             files = await asyncio.to_thread(register().attachments.of_registration, registration.reference)
             messages = await asyncio.to_thread(register().applicant_messages, registration.reference)
-            dispatcher.utter_message(text=card(registration, history, today, notices, files, messages),
+            photos = await asyncio.to_thread(register().media_of, registration.reference)
+            dispatcher.utter_message(text=card(registration, history, today, notices, files, messages, len(photos)),
                                      buttons=move_buttons(registration))
+            for photo in photos:  # signed, expiring portal URLs; Telegram uploads the file itself
+                dispatcher.utter_message(image=media_store().url(photo["sha256"]))
             return []
         if command.to_status not in allowed_moves(registration.status):
             dispatcher.utter_message(text=f"No statusa “{registration.status_name}” uz “{STATUSES[command.to_status]}” "

@@ -3,10 +3,13 @@
 (``bot.register.retention``)."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
 import secrets
+import time
+from typing import Optional
 
 # Old form DDMMYY-XNNNN (a valid day and month), new form 32NNNN-NNNNN (since 2017). Between the
 # two parts people type nothing, a space, or any dash (hyphen-minus, hyphen, non-breaking hyphen,
@@ -53,6 +56,23 @@ def submission_access_code(secret: bytes, submission_key: str) -> str:
 def normalise_access_code(code: str) -> str:
     """Access codes are case-insensitive and may be typed with spaces or dashes."""
     return re.sub(r"[\s-]", "", code).upper()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def signature(secret: bytes, message: str, expires_at: int) -> str:
+    """A signature of ``message`` valid until ``expires_at`` (Unix seconds): the one signing helper
+    (signed media URLs and photo tokens)."""
+    return _b64(keyed_digest(secret, f"{expires_at}:{message}")[:18])
+
+
+def signature_valid(secret: bytes, message: str, expires_at: int, given: str, now: Optional[float] = None) -> bool:
+    """Whether ``given`` signs ``message`` and has not expired."""
+    if expires_at <= (time.time() if now is None else now):
+        return False
+    return hmac.compare_digest(signature(secret, message, expires_at), given or "")
 
 
 def main() -> int:

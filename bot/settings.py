@@ -70,6 +70,12 @@ class Telegram:
     api_url: str
     mode: str  # webhook | polling
 
+    @property
+    def file_url(self) -> str:
+        """Where files are downloaded: ``<api base>/file/bot<token>/<file_path>``, as Telegram serves them."""
+        base = self.api_url[: -len("bot")] if self.api_url.endswith("bot") else self.api_url.rstrip("/") + "/"
+        return base + "file/bot"
+
 
 @dataclass(frozen=True)
 class Notifier:
@@ -127,6 +133,8 @@ class Settings:
     bot_url: Optional[str]
     smtp_url: Optional[str]
     smtp_from: str
+    media_dir: Path
+    media_max_bytes: int
     telegram: Telegram
     notifier: Notifier
     mail: Mail
@@ -244,6 +252,8 @@ def load() -> Settings:
         bot_url=env.get("BOT_URL") or None,
         smtp_url=env.get("SMTP_URL") or None,
         smtp_from=env.get("SMTP_FROM") or "Palīgs <paligs@localhost>",
+        media_dir=data_dir / env["MEDIA_DIR"] if env.get("MEDIA_DIR") else data_dir / "media",
+        media_max_bytes=int(float(env.get("MEDIA_MAX_MB", "10")) * 1024 * 1024),
         telegram=Telegram(
             token=env.get("TELEGRAM_TOKEN") or None,
             secret_token=env.get("TELEGRAM_SECRET_TOKEN") or None,

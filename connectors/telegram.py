@@ -9,6 +9,11 @@ member would read the others' access codes and news, so a group gets one Latvian
 Configuration (environment): TELEGRAM_TOKEN (channel on only when set),
 TELEGRAM_SECRET_TOKEN (required in webhook mode), TELEGRAM_API_URL (Bot API base URL,
 default https://api.telegram.org/bot), TELEGRAM_MODE (``webhook`` or ``polling``).
+
+A location pin becomes ``/inform{"place": "lat,lon"}``; a photo (or an image sent as a file)
+is downloaded (``getFile``, then ``<api base>/file/bot<token>/<file_path>``), checked and
+stored by ``bot.register.media`` and becomes ``/inform{"photo": <token>}``; its caption, if
+any, goes first as an ordinary message. Refused files are answered here and reach nobody.
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import json
 import logging
 from collections import OrderedDict
 from typing import Any, Awaitable, Dict, List, Optional, Text
@@ -24,12 +30,13 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot import settings
 from bot.register import Register, open_configured_register
+from bot.register.media import URL_PREFIX, MediaRefused, MediaStore, open_configured_media, place_payload
 from bot.settings import Telegram as TelegramSettings
 from bot.staff.commands import is_staff_payload
 from connectors.base import OnNewMessage, PaligsInput, json_body
@@ -39,8 +46,11 @@ logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 CHANNEL = "telegram"
 UNSUPPORTED_REPLY = (
-    "Atvainojiet, saprotu tikai teksta ziņas un pogu nospiešanu. Lūdzu, uzrakstiet savu jautājumu vai problēmu."
+    "Atvainojiet, saprotu tikai teksta ziņas, pogu nospiešanu, fotogrāfijas un atrašanās vietu. "
+    "Lūdzu, uzrakstiet savu jautājumu vai problēmu."
 )
+PHOTO_FAILED = "Diemžēl foto neizdevās saņemt. Lūdzu, mēģiniet to nosūtīt vēlreiz."
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
 EDITED_REPLY = "Labotas ziņas neapstrādāju. Lūdzu, nosūtiet labojumu kā jaunu ziņu."
 GROUP_REPLY = ("Es atbildu tikai privātā sarunā, jo pieteikumos un piekļuves kodos ir personīga informācija. "
                "Lūdzu, uzrakstiet man personīgi.")
@@ -56,6 +66,23 @@ def command_intent(text: str) -> Optional[str]:
     """The intent a Telegram command stands for, or None when the text is not such a command."""
     first = text.split(maxsplit=1)[0] if text.strip() else ""
     return COMMANDS.get(first.split("@", 1)[0].lower())
+
+
+def inform_payload(entity: str, value: str) -> str:
+    """A message that skips NLU: the ``inform`` intent with one entity."""
+    return "/inform" + json.dumps({entity: value})
+
+
+def photo_file(message: Message) -> Optional[tuple[str, Optional[int]]]:
+    """(file id, announced size) of a photo, or of an image sent as a file; None otherwise."""
+    if message.photo:
+        largest = max(message.photo, key=lambda size: size.width * size.height)
+        return largest.file_id, largest.file_size
+    document = message.document
+    if document and ((document.mime_type or "").startswith("image/")
+                     or (document.file_name or "").lower().endswith(IMAGE_EXTENSIONS)):
+        return document.file_id, document.file_size
+    return None
 
 
 def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> List[str]:
@@ -97,20 +124,27 @@ class TelegramOutput(OutputChannel):
     def name(cls) -> Text:
         return CHANNEL
 
-    def __init__(self, bot: ExtBot, chat_id: int, payloads: CallbackPayloads, keyboards: "OpenKeyboards") -> None:
+    def __init__(self, bot: ExtBot, chat_id: int, payloads: CallbackPayloads, keyboards: "OpenKeyboards",
+                 media: Optional[MediaStore] = None) -> None:
         self.bot = bot
         self.chat_id = chat_id
         self.payloads = payloads
         self.keyboards = keyboards
+        self.media = media
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         for part in split_text(text):
             await self.bot.send_message(chat_id=self.chat_id, text=part)
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
-        """A photo: a ``data:image/png;base64,…`` URL (a chart made here) is uploaded as bytes."""
+        """A photo: a ``data:image/png;base64,…`` URL (a chart made here) and a signed media URL
+        (a registration's photo, stored here) are uploaded as bytes."""
         if image.startswith(DATA_URL_PNG):
             await self.bot.send_photo(chat_id=self.chat_id, photo=base64.b64decode(image[len(DATA_URL_PNG):]))
+        elif image.startswith(URL_PREFIX):
+            path = self.media.file_of_url(image) if self.media else None
+            if path is not None:
+                await self.bot.send_photo(chat_id=self.chat_id, photo=await asyncio.to_thread(path.read_bytes))
         else:
             await self.bot.send_photo(chat_id=self.chat_id, photo=image)
 
@@ -170,9 +204,11 @@ class TelegramInput(PaligsInput):
         self.payloads = CallbackPayloads()
         self.keyboards = OpenKeyboards()
         self._register = register
+        self._media: Optional[MediaStore] = None
         self._tasks: set[asyncio.Task] = set()
         self.bot: Optional[ExtBot] = (
-            ExtBot(config.token, base_url=config.api_url, rate_limiter=AIORateLimiter(max_retries=3))
+            ExtBot(config.token, base_url=config.api_url, base_file_url=config.file_url,
+                   rate_limiter=AIORateLimiter(max_retries=3))
             if config.token
             else None
         )
@@ -182,6 +218,12 @@ class TelegramInput(PaligsInput):
         if self._register is None:
             self._register = open_configured_register()
         return self._register
+
+    @property
+    def media(self) -> MediaStore:
+        if self._media is None:
+            self._media = open_configured_media()
+        return self._media
 
     def routes(self, on_new_message: OnNewMessage) -> Blueprint:
         telegram_webhook = Blueprint("telegram_webhook", __name__)
@@ -290,15 +332,46 @@ class TelegramInput(PaligsInput):
         message = update.message
         if message is None or message.from_user is None:
             return
+        if message.location is not None:
+            place = place_payload(message.location.latitude, message.location.longitude)
+            await self._to_rasa(inform_payload("place", place), message.from_user.id, message.chat.id, on_new_message)
+            return
+        photo = photo_file(message)
+        if photo is not None:
+            if message.caption:
+                await self._to_rasa(message.caption, message.from_user.id, message.chat.id, on_new_message)
+            await self._photo(photo, message.from_user.id, message.chat.id, on_new_message)
+            return
         if message.text is None:
             await self.bot.send_message(chat_id=message.chat.id, text=UNSUPPORTED_REPLY)
             return
         text = command_intent(message.text) or message.text
         await self._to_rasa(text, message.from_user.id, message.chat.id, on_new_message)
 
+    async def _photo(self, photo: tuple[str, Optional[int]], user_id: int, chat_id: int,
+                     on_new_message: OnNewMessage) -> None:
+        """Download, check and store a photo, then hand the conversation its token."""
+        assert self.bot is not None
+        file_id, size = photo
+        try:
+            self.media.check_size(size)
+            found = await self.bot.get_file(file_id)
+            self.media.check_size(found.file_size)
+            data = bytes(await found.download_as_bytearray())
+            stored = await asyncio.to_thread(self.media.accept, data, CHANNEL)
+        except MediaRefused as refused:
+            await self.bot.send_message(chat_id=chat_id, text=str(refused))
+            return
+        except Exception:
+            logger.exception("A Telegram photo could not be received")
+            await self.bot.send_message(chat_id=chat_id, text=PHOTO_FAILED)
+            return
+        token = self.media.token(stored, owner=str(user_id))
+        await self._to_rasa(inform_payload("photo", token), user_id, chat_id, on_new_message)
+
     async def _to_rasa(self, text: str, user_id: int, chat_id: int, on_new_message: OnNewMessage) -> None:
         self.keyboards.answered(chat_id)
-        output = TelegramOutput(self.bot, chat_id, self.payloads, self.keyboards)  # type: ignore[arg-type]
+        output = TelegramOutput(self.bot, chat_id, self.payloads, self.keyboards, self.media)  # type: ignore[arg-type]
         await on_new_message(
             UserMessage(text, output, sender_id=str(user_id), input_channel=CHANNEL, metadata={"chat_id": chat_id})
         )

@@ -47,6 +47,7 @@ class Service:
     synonyms: tuple[str, ...]
     handling_days: int
     unit: str
+    place: bool = False  # where it is matters (a street lamp, a pothole): the bot asks for the place
 
     @property
     def phrases(self) -> tuple[str, ...]:
@@ -187,6 +188,7 @@ def load_catalogue(path: Path = CATALOGUE_FILE) -> Catalogue:
             synonyms=tuple(item.get("synonyms", [])),
             handling_days=int(item["handling_days"]),
             unit=item["unit"],
+            place=bool(item.get("place", False)),
         )
         for item in data["services"]
     ]

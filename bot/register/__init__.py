@@ -21,12 +21,14 @@ from bot.privacy import keyed_hash, mask_personal_codes, new_access_code, normal
 from bot.register.attachments import Attachments
 from bot.register.lifecycle import STATUSES, move_problem
 from bot.register.mail import MailLog
+from bot.register.media import StoredMedia, valid_coordinates
 from bot.register.outbox import NOTIFY_STATUSES, AddressBox, Outbox, enqueue
 from bot.register.references import KIND_BY_LETTER, KINDS, format_reference, parse_reference, text_after_reference
 from bot.register.schema import (
     applicant_messages,
     create_register_engine,
     insert_if_absent,
+    media,
     metadata,
     reference_counters,
     registrations,
@@ -158,12 +160,15 @@ class Register:
         kind_unsure: bool = False,
         client: Optional[str] = None,
         client_cap: Optional[int] = None,
+        entered_by: Optional[str] = None,
     ) -> tuple[Registration, str]:
         """Store a new registration; returns it and its plain access code.
 
         ``delivery`` ({route: address}, e.g. {"telegram": chat id, "email": …}) is where the
         applicant is told of decisions; it is stored encrypted and deleted when the
         registration is closed. ``place`` and ``open311_token`` come with Open311 posts.
+        ``entered_by`` names the staff member who entered it for the
+        citizen (in person, by phone or post); the first history row says so.
 
         With a submission key the call is idempotent: the same form submitted again (after
         its answer was lost) returns the registration stored the first time, with the same
@@ -188,7 +193,8 @@ class Register:
                  "subject": mask_personal_codes(subject)[:300] if subject else None}
         try:
             return self._insert(kind, kind_predicted, text, channel, sender_id, service_id, contact,
-                                submission_key, access_code, delivery or {}, extra, client, client_cap), access_code
+                                submission_key, access_code, delivery or {}, extra, client, client_cap,
+                                entered_by), access_code
         except IntegrityError:
             stored = self.find_submission(submission_key) if submission_key else None
             if stored is None:
@@ -210,6 +216,7 @@ class Register:
         self, kind: str, kind_predicted: str, text: str, channel: str, sender_id: str, service_id: Optional[str],
         contact: Optional[str], submission_key: Optional[str], access_code: str, delivery: dict[str, str],
         extra: dict, client: Optional[str] = None, client_cap: Optional[int] = None,
+        entered_by: Optional[str] = None,
     ) -> Registration:
         now = datetime.now(timezone.utc)
         with self.engine.begin() as conn:
@@ -247,7 +254,7 @@ class Register:
                     registration_id=registration_id,
                     from_status=None,
                     to_status="registered",
-                    changed_by=f"{channel}:citizen",
+                    changed_by=entered_by or f"{channel}:citizen",
                     note=None,
                     changed_at=now,
                 )
@@ -389,6 +396,47 @@ class Register:
             .where(registrations.c.reference == reference)
             .order_by(status_history.c.id)
         )
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    def set_place(self, reference: str, latitude: Optional[float] = None, longitude: Optional[float] = None,
+                  address: Optional[str] = None) -> Registration:
+        """Record where the registration is about: coordinates (both or neither) and/or an address
+        as typed. What is not given is kept; impossible coordinates are refused (ValueError)."""
+        values: dict = {}
+        if latitude is not None or longitude is not None:
+            if not valid_coordinates(latitude, longitude):
+                raise ValueError("impossible coordinates")
+            values.update(latitude=float(latitude), longitude=float(longitude))  # type: ignore[arg-type]
+        if address and address.strip():
+            values["address"] = mask_personal_codes(address.strip())[:500]
+        with self.engine.begin() as conn:
+            if values:
+                conn.execute(update(registrations).where(registrations.c.reference == reference).values(**values))
+            row = conn.execute(select(registrations).where(registrations.c.reference == reference)).first()
+        if row is None:
+            raise LookupError(reference)
+        return self._registration(row)
+
+    def add_media(self, reference: str, stored: StoredMedia) -> bool:
+        """Attach a stored photo; False when this registration already has it."""
+        now = datetime.now(timezone.utc)
+        with self.engine.begin() as conn:
+            registration_id = conn.execute(
+                select(registrations.c.id).where(registrations.c.reference == reference)).scalar_one_or_none()
+            if registration_id is None:
+                raise LookupError(reference)
+            statement = insert_if_absent(
+                conn.dialect.name, media, registration_id=registration_id, sha256=stored.sha256,
+                content_type=stored.content_type, width=stored.width, height=stored.height, bytes=stored.bytes,
+                source=stored.source, created_at=now,
+            )
+            return conn.execute(statement).rowcount == 1
+
+    def media_of(self, reference: str) -> list[dict]:
+        """The photos of a registration, oldest first."""
+        query = (select(media).join(registrations, registrations.c.id == media.c.registration_id)
+                 .where(registrations.c.reference == reference).order_by(media.c.id))
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 

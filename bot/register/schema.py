@@ -56,6 +56,22 @@ registrations = Table(
     Column("client_hash", String(32), index=True),
 )
 
+# Photos of a registration; the files are content-addressed under MEDIA_DIR (bot/register/media.py).
+media = Table(
+    "media",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("registration_id", ForeignKey("registrations.id"), nullable=False, index=True),
+    Column("sha256", String(64), nullable=False),
+    Column("content_type", String(64), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("bytes", Integer, nullable=False),
+    Column("source", String(32), nullable=False),  # telegram | web | staff
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("registration_id", "sha256", name="uq_media_registration_sha256"),
+)
+
 status_history = Table(
     "status_history",
     metadata,

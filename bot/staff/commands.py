@@ -1,4 +1,5 @@
-"""What staff type in chat, read as commands: open, list, more, count, move, note, report, help.
+"""What staff type in chat, read as commands: open, list, more, count, move, note, report, help,
+new (enter a registration for a citizen who came, phoned or wrote).
 
 Used twice: by the ingress door, which sends a verified staff member's message to the staff
 dialogue only when it reads as a staff command (anything else goes through the citizen NLU,
@@ -49,11 +50,13 @@ REOPEN_WORDS = ("atkal", "jauna", "atkartot")
 NOTE_WORDS = ("piezim", "zinojum", "pazinoj")
 APPLICANT_WORDS = ("iedzivotaj", "iesniedzej", "pieteicej", "klient")
 REPORT_WORDS = {"parskats", "parskatu", "grafiks", "grafiku", "atskaite"}
+NEW_ENTRY_WORDS = ({"jauns", "pieteikums"}, {"jaunu", "pieteikumu"}, {"registret", "jaunu", "pieteikumu"},
+                   {"ievadit", "jaunu", "pieteikumu"})
 
 
 @dataclass(frozen=True)
 class StaffCommand:
-    action: str  # open | list | more | count | move | note | report | help
+    action: str  # open | list | more | count | move | note | report | help | new
     reference: Optional[str] = None
     to_status: Optional[str] = None
     filters: Filters = field(default_factory=Filters)
@@ -94,6 +97,8 @@ def parse(text: str, today: Optional[date] = None) -> Optional[StaffCommand]:
         return StaffCommand("help")
     if set(text_words) & REPORT_WORDS and len(text_words) <= 3:
         return StaffCommand("report")
+    if set(text_words) in NEW_ENTRY_WORDS:
+        return StaffCommand("new")
     reference = parse_reference(text)
     status = _first(text_words, STATUS_PREFIXES)
     if reference:

@@ -21,8 +21,11 @@ from bot.register import Register, open_configured_register
 from bot.settings import MAX_BODY_BYTES
 from bot.staff.auth import issue_token, token_key, verified_claims
 from bot.staff.directory import StaffDirectory, open_directory
+from bot.register.media import MediaStore, open_configured_media
 from connectors.base import bearer_token
 from connectors.ingress import MAX_SENDER_CHARS, client_address, namespaced, read_json
+from connectors.web.entry import StaffEntry
+from connectors.web.media import PortalMedia
 from connectors.web.open311 import Open311
 
 HERE = Path(__file__).resolve().parent
@@ -146,9 +149,15 @@ def portal_register() -> Register:
     return open_configured_register()
 
 
+@functools.lru_cache(maxsize=1)
+def portal_media() -> MediaStore:
+    return open_configured_media()
+
+
 def create_app(rasa_port: int, staff: Optional[StaffLogin] = None) -> web.Application:
     """The portal: ``/`` (demo page), ``/staff`` (staff page and its login), ``/widget/`` (assets
-    and a web conversation's news) and ``/open311/v2/`` (the register as GeoReport v2)."""
+    and a web conversation's news) ``/open311/v2/`` (the register as GeoReport v2), the staff entry form's routes and photos
+(the widget's upload, signed URLs for staff)."""
     pages = {name: (STATIC / name).read_text(encoding="utf-8") for name in ("index.html", "staff.html")}
 
     def page(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -199,6 +208,8 @@ def create_app(rasa_port: int, staff: Optional[StaffLogin] = None) -> web.Applic
     app.router.add_get("/widget/news", widget_news)
     app.router.add_get("/widget/{name:[A-Za-z0-9._-]+}", widget_asset)
     app.add_routes(Open311(portal_register).routes())
+    app.add_routes(StaffEntry(portal_register).routes())
+    app.add_routes(PortalMedia(portal_media).routes())
     return app
 
 

@@ -24,6 +24,12 @@ class FakeBotApi:
         self.delays: dict[int, list[float]] = defaultdict(list)  # chat id -> seconds its next sends are held
         self.in_flight: list[dict] = []  # sends held right now, not yet answered
         self.abandoned: list[dict] = []  # held sends whose client hung up first: never delivered
+        self.files: dict[str, bytes] = {}  # file_id -> content, served by getFile and /file/bot<token>/<path>
+        self.downloads: list[str] = []  # file paths downloaded
+
+    def add_file(self, file_id: str, content: bytes) -> None:
+        """A file a user sent, for the bot to fetch with getFile and download."""
+        self.files[file_id] = content
 
     def fail_next(self, chat_id: int, times: int, status: int = 500) -> None:
         """Refuse the chat's next ``times`` sendMessage calls (500, or 429 with retry_after)."""
@@ -39,6 +45,7 @@ class FakeBotApi:
     def start(self) -> None:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self.port = serve_in_thread(app)
 
     @property
@@ -62,6 +69,14 @@ class FakeBotApi:
             if self.delays[chat_id] and not await self._held(request, params, self.delays[chat_id].pop(0)):
                 return web.Response(status=499)
         self.calls.append((method, params))
+        if method == "getFile":
+            file_id = str(params.get("file_id"))
+            if file_id not in self.files:
+                return web.json_response({"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"},
+                                         status=400)
+            return web.json_response({"ok": True, "result": {
+                "file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": len(self.files[file_id]),
+                "file_path": f"photos/{file_id}.jpg"}})
         if method == "getUpdates":
             updates, self.pending_updates = self.pending_updates, []
             return web.json_response({"ok": True, "result": updates})
@@ -76,6 +91,15 @@ class FakeBotApi:
             }
             return web.json_response({"ok": True, "result": result})
         return web.json_response({"ok": True, "result": True})
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """``GET /file/bot<token>/<file_path>``, as Telegram serves a file after getFile."""
+        path = request.match_info["path"]
+        self.downloads.append(path)
+        file_id = path.rsplit("/", 1)[-1].removesuffix(".jpg")
+        if file_id not in self.files:
+            return web.Response(status=404)
+        return web.Response(body=self.files[file_id], content_type="application/octet-stream")
 
     async def _held(self, request: web.Request, params: dict, seconds: float) -> bool:
         """Hold a send; True if the client still waits for the answer afterwards."""

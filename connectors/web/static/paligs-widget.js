@@ -6,6 +6,8 @@
  * (sessionStorage: a shared public computer does not show it to the next visitor) and
  * renders everything as text (never as HTML). While the panel is open it asks the portal every
  * few seconds for news of this conversation (a decision on a registration made here).
+ * "Pievienot foto" uploads a photo to the portal (POST <widget base>/photo?session=…), which
+ * checks and stores it and answers a token the conversation then carries to the bot.
  */
 (function () {
   "use strict";
@@ -15,6 +17,7 @@
     botUrl: script.dataset.botUrl || location.protocol + "//" + location.hostname + ":5005",
     title: script.dataset.title || "Palīgs",
     lang: script.dataset.lang || "lv",
+    maxMb: Number(script.dataset.maxMb || 10),
   };
   var TEXT = {
     open: "Atvērt tērzēšanu ar asistentu",
@@ -28,6 +31,10 @@
     you: "Jūs",
     bot: "Palīgs",
     log: "Saruna ar asistentu",
+    photo: "Pievienot foto",
+    photoHint: "JPEG, PNG vai WebP, līdz ",
+    photoSending: "Sūtu foto…",
+    photoFailed: "Foto neizdevās nosūtīt. Mēģiniet vēlreiz.",
     welcome: "Labdien! Esmu Palīgs. Uzrakstiet savu sūdzību, ierosinājumu, pakalpojuma pieprasījumu vai jautājumu.",
   };
   var STORE = "paligs.";
@@ -62,8 +69,15 @@
   var input = el("textarea", { id: "paligs-input", class: "paligs-input", rows: "2", placeholder: TEXT.placeholder,
     maxlength: "5000", autocomplete: "off" });
   var send = el("button", { type: "submit", class: "paligs-send" }, TEXT.send);
+  var photoRow = el("div", { class: "paligs-photo" });
+  var photoInput = el("input", { type: "file", id: "paligs-photo", class: "paligs-photo-input", accept: "image/*",
+    "aria-describedby": "paligs-photo-hint" });
+  var photoLabel = el("label", { for: "paligs-photo", class: "paligs-photo-label" }, TEXT.photo);
+  var photoHint = el("span", { id: "paligs-photo-hint", class: "paligs-photo-hint" },
+    TEXT.photoHint + String(config.maxMb).replace(".", ",") + " MB");
+  photoRow.append(photoInput, photoLabel, photoHint);
   header.append(heading, closeButton);
-  form.append(label, input, send);
+  form.append(label, input, send, photoRow);
   panel.append(header, log, status, form);
   root.append(launcher, panel);
   document.body.appendChild(root);
@@ -114,6 +128,33 @@
     setTyping(true);
     socket.emit("user_uttered", { message: payload, session_id: sessionId });
   }
+
+  function megabytes(size) {
+    if (size < 1024 * 1024) return Math.max(1, Math.round(size / 1024)) + " KB";
+    return (size / (1024 * 1024)).toFixed(1).replace(".", ",") + " MB";
+  }
+
+  function sendPhoto(file) {
+    if (!sessionId || !socket) { status.textContent = TEXT.offline; return; }
+    var shown = "📷 Foto" + (file.name ? " " + file.name : "") + " (" + megabytes(file.size) + ")";
+    status.textContent = TEXT.photoSending + " (" + megabytes(file.size) + ")";
+    fetch(base + "photo?session=" + encodeURIComponent(sessionId), {
+      method: "POST", body: file, headers: { "Content-Type": file.type || "application/octet-stream" },
+    }).then(function (response) {
+      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+    }).then(function (result) {
+      status.textContent = "";
+      if (!result.ok) { add({ from: "bot", text: String(result.body.error || TEXT.photoFailed) }); return; }
+      sendMessage("/inform" + JSON.stringify({ photo: result.body.token }), shown);
+    }).catch(function () { status.textContent = ""; add({ from: "bot", text: TEXT.photoFailed }); });
+  }
+
+  photoInput.addEventListener("change", function () {
+    var file = photoInput.files && photoInput.files[0];
+    photoInput.value = "";
+    if (file) sendPhoto(file);
+    photoInput.focus();
+  });
 
   function connect() {
     socket = io(config.botUrl, { transports: ["websocket"], reconnectionDelayMax: 10000 });

@@ -18,6 +18,8 @@
   function show(loggedIn) {
     $("login").hidden = loggedIn;
     $("chat").hidden = !loggedIn;
+    $("entry").hidden = !loggedIn;
+    if (loggedIn) loadServices();
     (loggedIn ? $("message") : $("login-name")).focus();
   }
 
@@ -29,11 +31,21 @@
   }
 
   function addImage(url) {
-    var image = el("img", "chart");
+    var chart = url.indexOf("data:image/png;base64,") === 0;
+    var image = el("img", chart ? "chart" : "photo");
     image.src = url;
-    image.alt = "Pieteikumi pa nedēļām pēdējās 12 nedēļās, pa veidiem (diagramma)";
+    image.alt = chart ? "Pieteikumi pa nedēļām pēdējās 12 nedēļās, pa veidiem (diagramma)"
+                      : "Iedzīvotāja pievienotais foto";
     $("log").appendChild(image);
     $("log").scrollTop = $("log").scrollHeight;
+  }
+
+  function authorised(url, body) {
+    return fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Authorization": "Bearer " + sessionStorage.getItem(TOKEN) },
+      body: JSON.stringify(body),
+    });
   }
 
   function addButtons(buttons) {
@@ -67,7 +79,8 @@
     }).then(function (messages) {
       messages.forEach(function (m) {
         if (m.text) add(m.text, "bot");
-        if (typeof m.image === "string" && m.image.indexOf("data:image/png;base64,") === 0) addImage(m.image);
+        if (typeof m.image === "string" && (m.image.indexOf("data:image/png;base64,") === 0 ||
+            m.image.indexOf("/media/") === 0)) addImage(m.image);
         if (m.buttons && m.buttons.length) addButtons(m.buttons);
       });
     }).catch(function () { add("Nav savienojuma ar asistentu. Mēģiniet vēlreiz.", "bot"); });
@@ -107,6 +120,76 @@
       fetch("/staff/logout", { method: "POST", headers: { "Authorization": "Bearer " + token } })
         .catch(function () { $("login-status").textContent = "Izrakstīšanās netika apstiprināta; aizveriet pārlūku."; });
     }
+  });
+
+  /* Jauns pieteikums: a registration staff enter for a citizen who came, phoned or wrote. */
+  var KINDS = { complaint: "sūdzība", suggestion: "ierosinājums", service_request: "pakalpojuma pieprasījums" };
+  var chosenByHand = { kind: false, service: false };
+  var suggested = null;
+  var classifyTimer = null;
+  var servicesLoaded = false;
+
+  function loadServices() {
+    if (servicesLoaded) return;
+    fetch("/staff/services").then(function (response) { return response.json(); }).then(function (data) {
+      (data.services || []).forEach(function (service) {
+        var option = el("option", "", service.name);
+        option.value = service.id;
+        $("entry-service").appendChild(option);
+      });
+      servicesLoaded = true;
+    }).catch(function () { /* the select keeps "bez pakalpojuma" */ });
+  }
+
+  function classify() {
+    var text = $("entry-text").value.trim();
+    if (text.split(/\s+/).length < 3) return;
+    authorised(botUrl + "/webhooks/staff/classify", { text: text }).then(function (response) {
+      return response.ok ? response.json() : {};
+    }).then(function (result) {
+      suggested = KINDS[result.kind] ? result.kind : null;
+      if (suggested && !chosenByHand.kind) $("entry-kind").value = suggested;
+      if (result.service && !chosenByHand.service && $("entry-service").querySelector('option[value="' + result.service + '"]')) {
+        $("entry-service").value = result.service;
+      }
+      $("entry-kind-hint").textContent = suggested ? "Klasifikators iesaka: " + KINDS[suggested] + "." : "";
+    }).catch(function () { /* no suggestion: staff choose the kind */ });
+  }
+
+  $("entry-text").addEventListener("input", function () {
+    clearTimeout(classifyTimer);
+    classifyTimer = setTimeout(classify, 600);
+  });
+  $("entry-text").addEventListener("change", function () { clearTimeout(classifyTimer); classify(); });
+  $("entry-kind").addEventListener("change", function () { chosenByHand.kind = true; });
+  $("entry-service").addEventListener("change", function () { chosenByHand.service = true; });
+
+  function entryResult(text, isError) {
+    $("entry-result").textContent = text;
+    $("entry-result").className = "entry-result" + (isError ? " error" : "");
+  }
+
+  $("entry-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (!$("entry-text").value.trim()) { entryResult("Ierakstiet aprakstu.", true); $("entry-text").focus(); return; }
+    if (!$("entry-kind").value) { entryResult("Izvēlieties veidu.", true); $("entry-kind").focus(); return; }
+    entryResult("Reģistrēju…", false);
+    authorised("/staff/registrations", {
+      channel: $("entry-channel").value, kind: $("entry-kind").value, kind_suggested: suggested,
+      service: $("entry-service").value || null, text: $("entry-text").value,
+      consent: $("entry-consent").checked, contact: $("entry-contact").value, address: $("entry-address").value,
+    }).then(function (response) {
+      return response.json().then(function (body) { return { status: response.status, body: body }; });
+    }).then(function (result) {
+      if (result.status === 401) { logout("Sesija beigusies. Lūdzu, piesakieties vēlreiz."); return; }
+      if (result.status !== 200) { entryResult(result.body.error || "Neizdevās reģistrēt.", true); return; }
+      $("entry-form").reset();
+      chosenByHand = { kind: false, service: false };
+      suggested = null;
+      $("entry-kind-hint").textContent = "";
+      entryResult(result.body.receipt, false);
+      $("entry-result").focus();
+    }).catch(function () { entryResult("Nav savienojuma. Pieteikums nav reģistrēts; mēģiniet vēlreiz.", true); });
   });
   show(Boolean(sessionStorage.getItem(TOKEN)));
 })();
