@@ -312,7 +312,7 @@ class ActionRegister(Action):
             registration, access_code = await asyncio.to_thread(
                 register().create,
                 kind=kind,
-                kind_predicted=predicted_register_kind(tracker.get_slot("kind_predicted")) or kind,
+                kind_predicted=predicted_register_kind(tracker.get_slot("kind_predicted")),  # None: asked
                 text=tracker.get_slot("request_text") or "",
                 channel=channel_of(tracker),
                 sender_id=tracker.sender_id,

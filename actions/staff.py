@@ -84,7 +84,12 @@ def card(registration: Registration, history: list[dict], today: date, notices: 
     service = catalogue().get(registration.service_id) if registration.service_id else None
     due = deadline(registration, handling_days)
     overdue = " – KAVĒTS" if is_overdue(registration, handling_days, today) else ""
-    predicted = "" if registration.kind == registration.kind_predicted else f" (bots ieteica: {KINDS[registration.kind_predicted][1]})"
+    if registration.kind_predicted is None:
+        predicted = " (veidu bots jautāja)"
+    elif registration.kind != registration.kind_predicted:
+        predicted = f" (bots ieteica: {KINDS[registration.kind_predicted][1]})"
+    else:
+        predicted = ""
     lines = [
         f"{registration.reference} – {registration.kind_name}{predicted}",
         f"Statuss: {registration.status_name}",
@@ -255,8 +260,10 @@ def describe_summary(found: Summary) -> str:
         if counts:
             total = sum(n for _, n in counts)
             lines.append(f"• {kind_name}: {total} (" + ", ".join(f"{STATUSES[s]} {n}" for s, n in counts) + ")")
-    share = found.corrected / found.total
-    lines.append(f"Iedzīvotāji labojuši ieteikto veidu: {found.corrected} no {found.total} ({share:.0%}).")
+    proposed = found.total - found.asked
+    share = found.corrected / proposed if proposed else 0.0
+    lines.append(f"Iedzīvotāji labojuši bota ieteikto veidu: {found.corrected} no {proposed} ({share:.0%}); "
+                 f"veidu bots jautāja: {found.asked}.")
     return "\n".join(lines)
 
 

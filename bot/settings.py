@@ -186,6 +186,11 @@ class Settings:
         """The shared token every call to the action server carries (ACTIONS_TOKEN, else derived)."""
         return self.actions_token_override or self.derived_secret("action-server")
 
+    @property
+    def attachments_dir(self) -> Path:
+        """Where files that came with letters are kept (content-addressed)."""
+        return self.data_dir / "attachments"
+
     def rasa_variables(self) -> dict[str, str]:
         """What Rasa's ``endpoints.yml`` reads from the environment, resolved from these settings."""
         found = {

@@ -113,7 +113,7 @@ class LetterClassifier(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"regularisation": 10.0, "question_threshold": 0.5}
+        return {"regularisation": 10.0, "question_threshold": 0.5, "balanced": True}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  model: Optional[LetterModel] = None) -> None:
@@ -139,7 +139,7 @@ class LetterClassifier(GraphComponent):
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]
         self._model = LetterModel([m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples],
-                                  self._config["regularisation"])
+                                  self._config["regularisation"], self._config["balanced"])
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(self._model, directory / self.FILE)
         return self._resource

@@ -4,7 +4,10 @@ Letters open with a greeting and context, mix a complaint with a question or a p
 run to three to ten sentences. DIET, which reads chat lines well, got worse on chat lines
 when it also learnt letters (held-out macro-F1 0.960 -> 0.884), so letters have their own
 model: a logistic regression over stemmed words (uni- and bigrams) and character n-grams
-(2-5, for typos and missing diacritics), trained on every intent example. It gives
+(2-5, for typos and missing diacritics), trained on every intent example. Classes are
+weighted by their size ("balanced"): the knowledge base's many guideline phrasings would
+otherwise make every long question look like a guideline question and push real letters
+towards the biggest registration class (README, "Real residents' letters"). It gives
 probabilities, which the fallback compares with its own ``letter_threshold``.
 """
 from __future__ import annotations
@@ -37,13 +40,15 @@ def _stemmed(text: str) -> str:
 class LetterModel:
     """Intent probabilities for letters."""
 
-    def __init__(self, texts: Sequence[str], intents: Sequence[str], regularisation: float = 10.0) -> None:
+    def __init__(self, texts: Sequence[str], intents: Sequence[str], regularisation: float = 10.0,
+                 balanced: bool = True) -> None:
         features = make_union(
             TfidfVectorizer(preprocessor=_stemmed, ngram_range=(1, 2), sublinear_tf=True),
             TfidfVectorizer(preprocessor=fold, analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
         )
         self.model = Pipeline([("features", features),
-                               ("classifier", LogisticRegression(C=regularisation, max_iter=3000))])
+                               ("classifier", LogisticRegression(C=regularisation, max_iter=3000,
+                                                                 class_weight="balanced" if balanced else None))])
         self.model.fit(list(texts), list(intents))
 
     def ranking(self, text: str) -> List[Dict[Text, object]]:

@@ -96,7 +96,7 @@ def main() -> int:
     own = {address for address in (mailer.address if mailer else "", mailbox.user.lower()) if "@" in address}
     model = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_MODEL
     classifier = Classifier(model)
-    policy = Policy(frozenset(own), mail.hourly_cap, mail.attachment_max_bytes, config.data_dir / "attachments",
+    policy = Policy(frozenset(own), mail.hourly_cap, mail.attachment_max_bytes, config.attachments_dir,
                     mail.lease, mail.crash_at)
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     worker = Worker(mailbox, Intake(open_configured_register(), classifier.classify, mailer, policy, owner), mail.poll)

@@ -78,7 +78,7 @@ class Registration:
 
     reference: str
     kind: str
-    kind_predicted: str
+    kind_predicted: Optional[str]  # None: the bot asked which kind it is
     text: str
     service_id: Optional[str]
     channel: str
@@ -146,7 +146,7 @@ class Register:
         self,
         *,
         kind: str,
-        kind_predicted: str,
+        kind_predicted: Optional[str],
         text: str,
         channel: str,
         sender_id: str,
@@ -213,7 +213,7 @@ class Register:
         return self._registration(row) if row else None
 
     def _insert(
-        self, kind: str, kind_predicted: str, text: str, channel: str, sender_id: str, service_id: Optional[str],
+        self, kind: str, kind_predicted: Optional[str], text: str, channel: str, sender_id: str, service_id: Optional[str],
         contact: Optional[str], submission_key: Optional[str], access_code: str, delivery: dict[str, str],
         extra: dict, client: Optional[str] = None, client_cap: Optional[int] = None,
         entered_by: Optional[str] = None,

@@ -39,11 +39,13 @@ class Filters:
 
 @dataclass(frozen=True)
 class Summary:
-    """Counts for a period: by kind and status, overdue, and kinds the citizens corrected."""
+    """Counts for a period: by kind and status, overdue, kinds the bot proposed and the citizens
+    corrected, and registrations whose kind the bot asked instead of proposing one."""
 
     by_kind_status: Counter = field(default_factory=Counter)
     overdue: int = 0
     corrected: int = 0
+    asked: int = 0
 
     @property
     def total(self) -> int:
@@ -82,5 +84,6 @@ def summary(engine: Engine, filters: Filters, handling_days: HandlingDays, today
     return Summary(
         by_kind_status=Counter((r.kind, r.status) for r in found),
         overdue=sum(is_overdue(r, handling_days, today) for r in found),
-        corrected=sum(r.kind != r.kind_predicted for r in found),
+        corrected=sum(r.kind_predicted is not None and r.kind != r.kind_predicted for r in found),
+        asked=sum(r.kind_predicted is None for r in found),
     )

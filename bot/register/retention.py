@@ -1,8 +1,10 @@
 """Right to erasure and storage limitation: what ``python -m bot.privacy`` does.
 
-``erase REFERENCE --by NAME`` removes one registration's personal data: its free text and
-every note written about it are replaced by a marker, its contact and delivery address are
-deleted, its outbox rows lose their text and address, a history row records who erased it and
+``erase REFERENCE --by NAME`` removes one registration's personal data: its free text, every
+note written about it and the applicant's later messages are replaced by a marker, its contact,
+delivery address, letter subject and place (coordinates, address, picture link) are deleted, its
+attachments and photos are deleted with their files (a file another registration also has is
+kept), its outbox rows lose their text and address, a history row records who erased it and
 when, and its sender's conversations are deleted from the conversation store (Rasa's
 ``events`` table; the register keeps only a keyed hash of channel and sender, so the sender is
 found by hashing each stored sender id the same way).
@@ -22,17 +24,31 @@ import argparse
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Optional
+from pathlib import Path
+from typing import Any, Optional
 
 from sqlalchemy import MetaData, Table, create_engine, delete, func, inspect, select, update
 from sqlalchemy.engine import Engine
 
 from bot.register import Register, open_configured_register
-from bot.register.schema import notifications, registrations, status_history
+from bot.register.attachments import file_path
+from bot.register.schema import applicant_messages, attachments, media, notifications, registrations, status_history
 
 ERASED = "[dzēsts]"
 RETENTION_BY = "glabāšanas termiņš"
 CLIENT_HASH_HOURS = 24
+
+
+@dataclass(frozen=True)
+class Folders:
+    """Where attachment files and photos are kept (both content-addressed by SHA-256)."""
+
+    attachments: Path
+    media: Path
+
+    def files(self, attachment_shas: set[str], photo_shas: set[str]) -> list[Path]:
+        return ([file_path(self.attachments, sha) for sha in attachment_shas]
+                + [self.media / sha[:2] / f"{sha}.jpg" for sha in photo_shas])
 
 
 @dataclass(frozen=True)
@@ -43,17 +59,35 @@ class Erased:
     channel: str
     sender_hash: str
     conversations: int = 0
+    files: tuple[Path, ...] = ()
 
 
-def erase_registration(register: Register, reference: str, by: str, now: Optional[datetime] = None) -> Erased:
-    """Erase one registration's personal data in the register (``LookupError`` if unknown)."""
+def _unshared(conn: Any, table: Table, registration_id: int) -> set[str]:
+    """SHA-256 of this registration's files that no other registration has."""
+    mine = set(conn.execute(select(table.c.sha256).where(
+        (table.c.registration_id == registration_id) & table.c.sha256.is_not(None))).scalars())
+    shared = set(conn.execute(select(table.c.sha256).where(
+        table.c.sha256.in_(mine) & (table.c.registration_id != registration_id))).scalars()) if mine else set()
+    return mine - shared
+
+
+def erase_registration(register: Register, reference: str, by: str, now: Optional[datetime] = None,
+                       folders: Optional[Folders] = None) -> Erased:
+    """Erase one registration's personal data in the register (``LookupError`` if unknown); the
+    files only it had are deleted once the transaction has committed."""
     now = now or datetime.now(timezone.utc)
     with register.engine.begin() as conn:
         row = conn.execute(select(registrations).where(registrations.c.reference == reference)).first()
         if row is None:
             raise LookupError(reference)
         conn.execute(update(registrations).where(registrations.c.id == row.id).values(
-            text=ERASED, contact=None, delivery_address=None, client_hash=None, updated_at=now))
+            text=ERASED, contact=None, delivery_address=None, client_hash=None, subject=None, latitude=None,
+            longitude=None, address=None, address_id=None, media_url=None, updated_at=now))
+        conn.execute(update(applicant_messages).where(applicant_messages.c.registration_id == row.id).values(
+            text=ERASED, subject=None, sender=None))
+        files = folders.files(_unshared(conn, attachments, row.id), _unshared(conn, media, row.id)) if folders else []
+        conn.execute(delete(attachments).where(attachments.c.registration_id == row.id))
+        conn.execute(delete(media).where(media.c.registration_id == row.id))
         conn.execute(update(status_history).where((status_history.c.registration_id == row.id)
                                                   & status_history.c.note.is_not(None)).values(note=ERASED))
         conn.execute(update(notifications).where(notifications.c.registration_id == row.id).values(
@@ -62,7 +96,9 @@ def erase_registration(register: Register, reference: str, by: str, now: Optiona
         conn.execute(status_history.insert().values(
             registration_id=row.id, from_status=row.status, to_status=row.status, changed_by=by[:100], note=None,
             changed_at=now))
-    return Erased(reference, row.channel, row.sender_hash)
+    for path in files:
+        path.unlink(missing_ok=True)
+    return Erased(reference, row.channel, row.sender_hash, files=tuple(files))
 
 
 def closed_before(register: Register, cutoff: datetime) -> list[str]:
@@ -144,14 +180,15 @@ def conversation_engine(tracker_url: str) -> Engine:
     return create_engine(tracker_url, future=True)
 
 
-def erase(register: Register, conversations: Conversations, reference: str, by: str) -> Erased:
-    """Everything ``erase`` does: the register, the sender's conversations, then compaction."""
-    erased = erase_registration(register, reference, by)
+def erase(register: Register, conversations: Conversations, reference: str, by: str,
+          folders: Optional[Folders] = None) -> Erased:
+    """Everything ``erase`` does: the register and files, the sender's conversations, then compaction."""
+    erased = erase_registration(register, reference, by, folders=folders)
     senders = conversations.senders_of(register, erased.channel, erased.sender_hash)
     deleted = conversations.delete(senders)
     compact(register.engine)
     compact(conversations.engine)
-    return Erased(erased.reference, erased.channel, erased.sender_hash, deleted)
+    return Erased(erased.reference, erased.channel, erased.sender_hash, deleted, erased.files)
 
 
 @dataclass(frozen=True)
@@ -162,13 +199,13 @@ class Purged:
 
 
 def purge(register: Register, conversations: Conversations, conversation_days: int, closed_days: int,
-          now: Optional[datetime] = None) -> Purged:
+          now: Optional[datetime] = None, folders: Optional[Folders] = None) -> Purged:
     """Apply the retention periods (see the module docstring)."""
     now = now or datetime.now(timezone.utc)
     idle = conversations.delete_idle(now - timedelta(days=conversation_days))
     references = closed_before(register, now - timedelta(days=closed_days))
     for reference in references:
-        erase_registration(register, reference, RETENTION_BY, now)
+        erase_registration(register, reference, RETENTION_BY, now, folders)
     hashes = forget_client_hashes(register, now - timedelta(hours=CLIENT_HASH_HOURS))
     compact(register.engine)
     compact(conversations.engine)
@@ -188,16 +225,18 @@ def main(argv: Optional[list[str]] = None) -> int:
     config = settings.load()
     register = open_configured_register()
     conversations = Conversations(conversation_engine(config.tracker_url))
+    folders = Folders(config.attachments_dir, config.media_dir)
     if args.command == "erase":
         try:
-            erased = erase(register, conversations, args.reference.strip().upper(), args.by)
+            erased = erase(register, conversations, args.reference.strip().upper(), args.by, folders)
         except LookupError:
             print(f"No registration {args.reference}.", file=sys.stderr)
             return 1
-        print(f"Erased {erased.reference}: text, notes, contact and addresses; "
+        print(f"Erased {erased.reference}: text, notes, contact, addresses and place; {len(erased.files)} files and "
               f"{erased.conversations} conversation events deleted.")
         return 0
-    purged = purge(register, conversations, config.conversation_retention_days, config.closed_retention_days)
+    purged = purge(register, conversations, config.conversation_retention_days, config.closed_retention_days,
+                   folders=folders)
     print(f"Purged: {purged.conversations} idle conversations, {len(purged.registrations)} closed registrations "
           f"erased, {purged.client_hashes} client hashes cleared.")
     return 0

@@ -31,7 +31,7 @@ registrations = Table(
     Column("id", Integer, primary_key=True),
     Column("reference", String(16), nullable=False, unique=True),
     Column("kind", String(20), nullable=False),
-    Column("kind_predicted", String(20), nullable=False),
+    Column("kind_predicted", String(20)),  # NULL: the bot asked the kind instead of proposing one
     Column("text", Text, nullable=False),
     Column("service_id", String(64)),
     Column("channel", String(32), nullable=False),

@@ -93,7 +93,7 @@ def write_csv(found: list[Registration], handling_days: HandlingDays, today: dat
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for r in sorted(found, key=lambda r: (r.created_at, r.reference)):
-        writer.writerow([r.reference, r.kind, r.kind_predicted, r.service_id or "", r.channel, r.status,
+        writer.writerow([r.reference, r.kind, r.kind_predicted or "", r.service_id or "", r.channel, r.status,
                          r.created_at.isoformat(timespec="seconds"), r.updated_at.isoformat(timespec="seconds"),
                          deadline(r, handling_days).isoformat(), "1" if is_overdue(r, handling_days, today) else "0"])
     return len(found)

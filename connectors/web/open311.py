@@ -28,6 +28,7 @@ from bot.privacy import mask_personal_codes
 from bot.register import KINDS, Place, Register, Registration, api_keys, parse_reference
 from bot.register.api_keys import ApiClient
 from bot.register.lifecycle import OPEN_STATUSES
+from bot.register.media import MediaStore, open_configured_media
 from bot.register.open311 import (
     OPEN311_CHANNEL,
     UNLISTED_SERVICE,
@@ -152,8 +153,8 @@ class Open311:
     """The GeoReport v2 methods, the servicerequestupdates extension and service discovery."""
 
     def __init__(self, register: Callable[[], Register], catalogue: Callable[[], Catalogue] = load_catalogue,
-                 jurisdiction: Optional[str] = None) -> None:
-        self._register, self._catalogue = register, catalogue
+                 jurisdiction: Optional[str] = None, media: Callable[[], MediaStore] = open_configured_media) -> None:
+        self._register, self._catalogue, self._media = register, catalogue, media
         self._jurisdiction = jurisdiction
 
     @property
@@ -264,7 +265,18 @@ class Open311:
         """Free text only for the key that posted the request, or for a read-all key."""
         return client is not None and (client.read_all or posted_by(self._register(), registration, client.name))
 
-    def _describe(self, registration: Registration, note: Optional[str], readable: bool) -> dict:
+    def _media_url(self, registration: Registration, call: Call) -> Optional[str]:
+        """The posted media URL, else the first photo sent in chat as a signed portal URL (valid an hour)."""
+        if registration.media_url:
+            return registration.media_url
+        photos = self._register().media_of(registration.reference)
+        if not photos:
+            return None
+        origin = call.base_url[: -len(PREFIX)] if call.base_url.endswith(PREFIX) else call.base_url
+        return origin + self._media().url(photos[0]["sha256"])
+
+    def _describe(self, registration: Registration, note: Optional[str], readable: bool,
+                  call: Optional[Call] = None) -> dict:
         catalogue = self._catalogue()
         r = registration
         service = catalogue.get(r.service_id) if r.service_id else None
@@ -287,12 +299,12 @@ class Open311:
             "zipcode": None,
             "lat": r.latitude,
             "long": r.longitude,
-            "media_url": r.media_url if readable else None,
+            "media_url": (self._media_url(r, call) if call else r.media_url) if readable else None,
         }
 
     def _found(self, call: Call, wanted: RequestFilter) -> list[dict]:
         found = find_requests(self._register().engine, wanted)
-        return [self._describe(r, note, self._may_read(call.client, r)) for r, note in found]
+        return [self._describe(r, note, self._may_read(call.client, r), call) for r, note in found]
 
     def requests(self, call: Call) -> tuple[str, object, int]:
         params = call.params

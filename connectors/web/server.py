@@ -207,7 +207,7 @@ def create_app(rasa_port: int, staff: Optional[StaffLogin] = None) -> web.Applic
     app.router.add_get("/favicon.ico", no_favicon)
     app.router.add_get("/widget/news", widget_news)
     app.router.add_get("/widget/{name:[A-Za-z0-9._-]+}", widget_asset)
-    app.add_routes(Open311(portal_register).routes())
+    app.add_routes(Open311(portal_register, media=portal_media).routes())
     app.add_routes(StaffEntry(portal_register).routes())
     app.add_routes(PortalMedia(portal_media).routes())
     return app

@@ -8,15 +8,17 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+import requests
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from bot.register import api_keys
 from bot.register.media import BAD_PLACE, NOT_AN_IMAGE
 from tests.e2e.conftest import REFERENCE, Stack
 from tests.e2e.fake_telegram import FakeBotApi
 from tests.e2e.test_staff import staff_cli, texts
 from tests.e2e.test_telegram import TelegramUser, _update_ids, message, wait_until
-from tests.e2e.test_web_widget import AXE, CHROMIUM, CHROMIUM_ARGS, open_chat, start_portal
+from tests.e2e.test_web_widget import AXE, browser, open_chat, start_portal  # noqa: F401 (browser: a fixture)
 from tests.unit.test_media import photo_with_gps
 
 STAFF_TELEGRAM_ID, STAFF_LOGIN, STAFF_PASSWORD = 515151, "janis", "cita-pareiza-parole-2026"
@@ -106,6 +108,27 @@ def test_a_street_light_request_with_location_and_photo_shows_both_on_the_staff_
     assert b"Exif" not in shown and not Image.open(io.BytesIO(shown)).getexif(), "stored and shown without its EXIF"
 
 
+def test_open311_shows_the_place_and_the_photo_sent_in_chat(
+    stack: Stack, street_light: tuple[TelegramUser, str]
+) -> None:
+    """An Open311 app reads the pin's coordinates; a read-all key also gets the photo, as a signed portal URL."""
+    _, reference = street_light
+    key = api_keys.create(stack.register.engine, f"Karte {reference}", read_all=True)
+    process, url = start_portal(stack, stack.rasa_port)
+    try:
+        base = url.rstrip("/") + "/open311/v2"
+        public = requests.get(f"{base}/requests/{reference}.json", timeout=30).json()[0]
+        assert (public["lat"], public["long"]) == (56.9496, 24.1052) and public["media_url"] is None
+        read = requests.get(f"{base}/requests/{reference}.json", params={"api_key": key}, timeout=30).json()[0]
+        picture = requests.get(read["media_url"], timeout=30)
+        assert picture.status_code == 200 and picture.headers["Content-Type"] == "image/jpeg"
+        assert Image.open(io.BytesIO(picture.content)).format == "JPEG"
+        forged = re.sub(r"s=[^&]+", "s=forged", read["media_url"])
+        assert requests.get(forged, timeout=30).status_code == 403
+    finally:
+        process.terminate()
+
+
 def test_a_photo_right_after_a_registration_is_attached_to_it(
     stack: Stack, telegram_api: FakeBotApi, street_light: tuple[TelegramUser, str]
 ) -> None:
@@ -177,14 +200,6 @@ def portal(stack: Stack, staff_name: str) -> Iterator[str]:
     process, url = start_portal(stack, stack.rasa_port)
     yield url
     process.terminate()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture()

@@ -71,6 +71,7 @@ def test_unsure_message_of_substance_offers_the_kinds_and_is_registered(stack: S
     reference = reference_in(chat.text("/deny"))
     stored = stack.register.find(reference)
     assert reference.startswith("I-") and (stored.kind, stored.text) == ("suggestion", unclear)
+    assert stored.kind_predicted is None, "the bot asked: nothing was predicted (an honest live signal)"
 
 
 def test_question_to_the_institution_is_registered_as_a_request_for_information(stack: Stack) -> None:

@@ -92,7 +92,7 @@ def test_staff_on_telegram_open_list_count_and_move(stack: Stack, staff_tg: Tele
 
     counts = texts(staff_tg.say("cik sūdzību šomēnes?"))
     total = sum(1 for r in _all(stack.register) if r.kind == "complaint" and r.created_at.month == datetime.now().month)
-    assert f"Kopā: {total}" in counts and "labojuši ieteikto veidu" in counts
+    assert f"Kopā: {total}" in counts and "labojuši bota ieteikto veidu" in counts and "veidu bots jautāja" in counts
 
     ask_note = staff_tg.say(f"mainīt {newest} statusu uz izvērtēšanā")
     assert "piezīmi" in texts(ask_note)

@@ -441,6 +441,43 @@ def test_erase_leaves_no_byte_of_the_personal_data_in_the_files(register: Regist
     assert register.find(other.reference).text == "Bedre pie Ozolu ielas"
 
 
+def test_erase_removes_the_place_letters_and_files_but_keeps_a_file_another_registration_has(
+    register: Register, tmp_path: Path
+) -> None:
+    from bot.register.attachments import IncomingFile
+    from bot.register.media import MediaStore
+    from bot.register.retention import Folders
+    from tests.unit.test_media import photo_with_gps
+
+    folders = Folders(tmp_path / "attachments", tmp_path / "media")
+    store = MediaStore(folders.media, 10 * 1024 * 1024, b"erase-test-secret")
+    mine, _ = register.create(kind="service_request", kind_predicted="service_request", channel="e-pasts",
+                              text="Pie manas mājas nedeg laterna", sender_id="anna@example.lv",
+                              subject="Laterna pie Liepu ielas 3")
+    other, _ = register.create(kind="complaint", kind_predicted="complaint", text="Tā pati laterna",
+                               channel="telegram", sender_id="7003")
+    register.set_place(mine.reference, 56.95, 24.10, "Liepu iela 3")
+    photo = store.accept(photo_with_gps(), "telegram")
+    register.add_media(mine.reference, photo)
+    register.add_media(other.reference, photo)  # the same picture, sent by someone else too
+    only_mine = IncomingFile("plans.txt", "text/plain", b"Annas plans ar adresi")
+    register.attachments.keep(mine.reference, [only_mine], folders.attachments, 1024 * 1024)
+    register.add_applicant_message(mine.reference, "Laterna joprojām nedeg, Anna", "e-pasts", "anna@example.lv",
+                                   "Re: Laterna")
+    stored_files = sorted(p for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".db" and "-" not in p.name)
+    conversations = _conversations(tmp_path / "conversations.db")
+
+    erased = erase(register, conversations, mine.reference, by="Pēteris", folders=folders)
+
+    found = register.find(mine.reference)
+    assert (found.latitude, found.longitude, found.address, found.subject) == (None, None, None, None)
+    assert register.media_of(mine.reference) == [] and register.attachments.of_registration(mine.reference) == []
+    assert [m["text"] for m in register.applicant_messages(mine.reference)] == [ERASED]
+    assert len(erased.files) == 1 and not erased.files[0].exists(), "the attachment only Anna sent is deleted"
+    assert store.path(photo.sha256).exists() and len(register.media_of(other.reference)) == 1, "the shared photo stays"
+    assert len(stored_files) == 2
+
+
 def test_purge_applies_the_retention_periods(register: Register, tmp_path: Path) -> None:
     conversations = _conversations(tmp_path / "conversations.db")
     now = datetime.now(timezone.utc)
