@@ -33,8 +33,8 @@ from actions.context import (
     register,
     working_days,
 )
-from bot.privacy import mask_personal_codes
 from bot import settings
+from bot.privacy import mask_personal_codes
 from bot.register import KINDS, TooManyRegistrations
 from bot.register.references import KIND_STEMS
 from nlu.latvian_text import fold, words

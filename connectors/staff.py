@@ -22,7 +22,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import settings
-from bot.staff.auth import token_key, verified_claims
+from bot.staff.auth import token_key
 from bot.staff.directory import StaffDirectory, open_directory
 from connectors.base import OnNewMessage, PaligsInput, bearer_token, error, json_body, unauthorised
 from connectors.ingress import clean_text, namespaced
@@ -55,13 +55,7 @@ class StaffInput(PaligsInput):
 
     async def staff_login(self, request: Request) -> Optional[str]:
         """The verified login behind the request's token, or None."""
-        token = bearer_token(request)
-        claims = verified_claims(self.key, token) if token else None
-        if claims is None:
-            return None
-        login, generation = claims
-        current = await asyncio.to_thread(self.directory.token_generation, login)
-        return login if current is not None and current == generation else None
+        return await asyncio.to_thread(self.directory.login_of_token, self.key, bearer_token(request))
 
     def routes(self, on_new_message: OnNewMessage) -> Blueprint:
         staff = Blueprint("paligs_staff", __name__)

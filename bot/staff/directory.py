@@ -10,7 +10,7 @@ from typing import Optional
 from bot import settings
 from bot.register import create_register_engine
 from bot.register.staff_members import StaffMember, StaffMembers
-from bot.staff.auth import hash_password, password_matches
+from bot.staff.auth import hash_password, password_matches, verified_claims
 
 __all__ = ["StaffMember", "StaffDirectory", "VERIFIED_CHANNELS", "verified_staff", "open_directory"]
 
@@ -26,6 +26,15 @@ class StaffDirectory(StaffMembers):
         member, stored = self.with_password_hash(login)
         stored = stored or hash_password("timing-equaliser")  # same cost for unknown logins
         return member if member and password_matches(stored, password) else None
+
+    def login_of_token(self, key: str, token: Optional[str]) -> Optional[str]:
+        """The login a staff token names, if it is genuine, unexpired and not revoked by a logout."""
+        claims = verified_claims(key, token) if token else None
+        if claims is None:
+            return None
+        login, generation = claims
+        current = self.token_generation(login)
+        return login if current is not None and current == generation else None
 
     def add_member(self, name: str, telegram_id: Optional[int] = None, login: Optional[str] = None,
                    password: Optional[str] = None) -> None:

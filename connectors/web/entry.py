@@ -15,9 +15,10 @@ from aiohttp import web
 
 from bot import settings
 from bot.register import Register
-from bot.staff.auth import token_key, verify_token
+from bot.staff.auth import token_key
 from bot.staff.directory import StaffDirectory, open_directory
 from bot.staff.entry import Entry, enter, receipt
+from connectors.base import bearer_token
 from connectors.ingress import read_json
 from knowledge_base.catalogue import load_catalogue
 
@@ -47,13 +48,11 @@ class StaffEntry:
                                  headers={"X-Content-Type-Options": "nosniff"})
 
     async def _member(self, request: web.Request) -> Optional[Any]:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        login = verify_token(self._key or token_key(settings.load()), token) if scheme == "Bearer" and token else None
-        if login is None:
-            return None
         if self._directory is None:
             self._directory = open_directory()
-        return await asyncio.to_thread(self._directory.by_login, login)
+        key = self._key or token_key(settings.load())
+        login = await asyncio.to_thread(self._directory.login_of_token, key, bearer_token(request))
+        return await asyncio.to_thread(self._directory.by_login, login) if login else None
 
     async def create(self, request: web.Request) -> web.Response:
         member = await self._member(request)

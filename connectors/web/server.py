@@ -18,10 +18,10 @@ from aiohttp import web
 
 from bot import logs, settings
 from bot.register import Register, open_configured_register
+from bot.register.media import MediaStore, open_configured_media
 from bot.settings import MAX_BODY_BYTES
 from bot.staff.auth import issue_token, token_key, verified_claims
 from bot.staff.directory import StaffDirectory, open_directory
-from bot.register.media import MediaStore, open_configured_media
 from connectors.base import bearer_token
 from connectors.ingress import MAX_SENDER_CHARS, client_address, namespaced, read_json
 from connectors.web.entry import StaffEntry

@@ -107,5 +107,13 @@ def test_a_staff_token_is_refused_after_logout(stack: Stack, portal: str) -> Non
     assert requests.post(chat_url, json={"message": "kopsavilkums"}, headers=auth, timeout=60).status_code == 200
     assert requests.post(portal + "staff/logout", headers=auth, timeout=30).status_code == 200
     assert requests.post(chat_url, json={"message": "kopsavilkums"}, headers=auth, timeout=60).status_code == 401
+    entry = {"channel": "in_person", "kind": "complaint", "text": "Pēc izrakstīšanās nedrīkst reģistrēt", "consent": False}
+    def registrations() -> int:
+        with stack.register.engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT count(*) FROM registrations").scalar_one()
+
+    before = registrations()
+    assert requests.post(portal + "staff/registrations", json=entry, headers=auth, timeout=30).status_code == 401
+    assert registrations() == before, "a logged-out token cannot enter a registration"
     assert requests.post(portal + "staff/logout", headers={"Authorization": "Bearer forged.token"},
                          timeout=30).status_code == 401
