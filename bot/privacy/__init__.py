@@ -73,14 +73,3 @@ def signature_valid(secret: bytes, message: str, expires_at: int, given: str, no
     if expires_at <= (time.time() if now is None else now):
         return False
     return hmac.compare_digest(signature(secret, message, expires_at), given or "")
-
-
-def main() -> int:
-    """``python -m bot.privacy erase REFERENCE --by NAME`` | ``purge`` (``bot.register.retention``)."""
-    from bot.register.retention import main as retention_main  # the register imports this module
-
-    return retention_main()
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
