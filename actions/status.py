@@ -1,4 +1,9 @@
-"""Status check: a citizen sees their own registrations, or one they hold the access code of."""
+"""Status check: a citizen sees their own registrations, or one they hold the access code of.
+
+A citizen who was informed of a decision or result and answers naming the reference adds to
+that registration: the message joins it as the applicant's message (staff see it on the
+card), besides the status; it is not registered anew.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -12,12 +17,16 @@ from rasa_sdk.types import DomainDict
 
 from actions.context import channel_of, latest_text, register
 from actions.registration import kind_named_in
-from bot.privacy import ACCESS_CODE_LENGTH
+from bot.privacy import ACCESS_CODE_LENGTH, keyed_hash
 from bot.register import Registration, parse_reference
+from bot.register.references import without_references
+from nlu.latvian_text import words
 
 _CODE_AFTER_WORD = re.compile(rf"kod\w*\s*[:\-]?\s*([A-Za-z0-9]{{{ACCESS_CODE_LENGTH}}})\b", re.IGNORECASE)
 _BARE_CODE = re.compile(rf"\b(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-HJ-NP-Za-hj-np-z2-9]{{{ACCESS_CODE_LENGTH}}}\b")
 _REFERENCE_ATTEMPT = re.compile(r"\b[A-Za-z]?\s*-?\s*\d{2,4}\s*-\s*\d+|\b[A-Za-z]-\d+", re.IGNORECASE)
+# A reply has something to say besides the reference (a bare status question is shorter).
+MIN_REPLY_WORDS = 4
 FORMAT_HINT = "Numura formāts: S-2026-000042 (S – sūdzība, I – ierosinājums, P – pakalpojuma pieprasījums)."
 
 
@@ -57,6 +66,17 @@ class ActionCheckStatus(Action):
         return []
 
     @staticmethod
+    def _add_reply(registration: Registration, text: str, channel: str, sender: str) -> bool:
+        """Keep the owner's answer to a notification with the registration (once per text)."""
+        store = register()
+        if len(words(without_references(text))) < MIN_REPLY_WORDS:
+            return False
+        if not any(notice["state"] == "sent" for notice in store.outbox.of_registration(registration.reference)):
+            return False
+        key = keyed_hash(store.sender_hash(channel, sender).encode(), f"{registration.reference}:{text}")
+        return store.add_applicant_message(registration.reference, text, channel, source_key=key)
+
+    @staticmethod
     def _answer(text: str, reference: Optional[str], channel: str, sender: str) -> str:
         store = register()
         if reference is None:
@@ -73,7 +93,9 @@ class ActionCheckStatus(Action):
         if registration is None:
             return f"Pieteikums {reference} nav atrasts. Lūdzu, pārbaudiet numuru. {FORMAT_HINT}"
         if store.is_owner(registration, channel, sender):
-            return describe(registration)
+            added = ActionCheckStatus._add_reply(registration, text, channel, sender)
+            return describe(registration) + (f"\nJūsu ziņu pievienoju pieteikumam {reference}; darbinieki to redzēs."
+                                             if added else "")
         code = access_code_in(text, reference)
         if code and store.access_code_matches(registration, code):
             return describe(registration)

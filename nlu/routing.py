@@ -7,7 +7,9 @@ the bot does, not what DIET alone guessed.
 
 A message of substance (several words, not small talk, not a clear guideline question or
 status check) is never answered with "nesapratu": when the bot is unsure of its kind, it
-offers to register it and asks which kind it is.
+offers to register it and asks which kind it is. A message that names a registration's
+reference is about that registration: a status check, or more to say about it (the status
+action adds a reply to a notification to that registration).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, List, Optional, Text
 
+from bot.register.references import parse_reference
 from nlu.latvian_text import words
 
 ROUTE = "route"  # parse-data key of the decision
@@ -23,13 +26,14 @@ INFORMATION_REQUEST = "information_request"  # a question to the institution: a 
 ASK_INSTITUTION = "ask_institution"
 FAQ = "faq"
 FALLBACK = "nlu_fallback"
+CHECK_STATUS = "check_status"
 # The intent whose rule starts the registration for each proposed kind (all four rules are alike).
 INTENT_OF_KIND = {**{kind: kind for kind in REGISTRATION_KINDS}, INFORMATION_REQUEST: ASK_INSTITUTION}
 KIND_OF_INTENT = {intent: kind for kind, intent in INTENT_OF_KIND.items()}
 # Intents that are never long: a long message that gets one of them was misread.
 SHORT_INTENTS = frozenset({"greet", "affirm", "deny", "cancel"})
 # Intents an unsure message of substance is not registered from: the bot asks to rephrase instead.
-NOT_REGISTERED_WHEN_UNSURE = frozenset({"check_status", "inform"})
+NOT_REGISTERED_WHEN_UNSURE = frozenset({CHECK_STATUS, "inform"})
 # A message of substance has at least this many words; a long message at least LONG_WORDS.
 SUBSTANCE_WORDS = 5
 LONG_WORDS = 12
@@ -69,6 +73,8 @@ def decide(text: str, ranking: List[Dict[Text, Any]], unsure: bool) -> Route:
     """What the bot does with a message, given the intent ranking (best first) and whether
     the classifier is unsure (low confidence, two intents too close, or no words at all)."""
     intent = ranking[0]["name"] if ranking else None
+    if parse_reference(text) and has_substance(text):
+        return Route("reply", CHECK_STATUS)
     if not unsure and intent in SHORT_INTENTS and len(words(text)) >= LONG_WORDS:
         unsure = True  # "Labdien! ..." followed by a whole story is not a greeting
     if not unsure:

@@ -32,5 +32,10 @@ def text_after_reference(text: str) -> str:
     return text[match.end():].lstrip(" :–-\t\n") if match else ""
 
 
+def without_references(text: str) -> str:
+    """The text with every reference number taken out."""
+    return _REFERENCE.sub(" ", text)
+
+
 def format_reference(kind: str, year: int, number: int) -> str:
     return f"{KINDS[kind][0]}-{year}-{number:06d}"

@@ -121,6 +121,16 @@ def test_staff_decide_with_a_note_and_the_telegram_citizen_is_told(
     time.sleep(1)
     assert len(telegram_api.sent(citizen.id)) == told_before + 2, "each notification once"
 
+    # The citizen answers the notification naming the reference: it joins that registration.
+    reply = texts(citizen.say(f"Paldies par ziņu par {reference}, bet pagalmā joprojām stāv divi pilni konteineri"))
+    assert "pievienoju pieteikumam" in reply and "statuss" in reply, reply
+    added = stack.register.applicant_messages(reference)
+    assert [m["text"] for m in added][-1].endswith("joprojām stāv divi pilni konteineri")
+    assert "joprojām stāv divi pilni konteineri" in texts(staff_tg.say(reference)), "staff see it on the card"
+    assert stack.register.latest_of_sender("telegram", str(citizen.id)).reference == reference, "not registered anew"
+    status_only = texts(citizen.say(f"Kāds ir {reference} statuss?"))
+    assert "pievienoju" not in status_only and len(stack.register.applicant_messages(reference)) == len(added)
+
 
 def test_two_refused_sends_are_retried_and_it_arrives_once(stack: Stack, telegram_api: FakeBotApi) -> None:
     chat = next(_chats)
