@@ -21,11 +21,12 @@ from bot.mail.letters import Letter, parse_letter
 from bot.notifier.email import Mailer
 from bot.register import Register, parse_reference
 from bot.register.attachments import IncomingFile
+from bot.register.mail import MAIL_CHANNEL
 from bot.register.queries import deadline
 from knowledge_base.catalogue import load_catalogue
 
 logger = logging.getLogger("bot.mail")
-CHANNEL = "e-pasts"
+CHANNEL = MAIL_CHANNEL
 NO_TEXT = "(vēstule bez teksta)"
 ORIGINAL_NAME = "oriģinālā-vēstule.eml"
 

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from bot.privacy import keyed_hash
 from bot.register.schema import insert_if_absent, mail_letters, mail_sent, registrations
 
+MAIL_CHANNEL = "e-pasts"  # the channel of registrations that came by e-mail
 HANDLING = "handling"
 # Outcomes: registered anew, added to a registration, not registered (auto-reply, own), held for staff (over the cap).
 OUTCOMES = ("registered", "reply", "ignored", "held")

@@ -19,6 +19,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Connection, Engine, Row
 
 from bot.register.lifecycle import STATUSES
+from bot.register.mail import MAIL_CHANNEL
 from bot.register.references import KINDS
 from bot.register.schema import notifications, registrations
 
@@ -48,12 +49,16 @@ class AddressBox:
             return {}
 
 
-def message(route: str, reference: str, kind: str, status: str, note: Optional[str]) -> str:
-    """The notification in plain Latvian: reference, status in words, the note, how to answer."""
+def message(route: str, reference: str, kind: str, status: str, note: Optional[str], by_letter: bool = False) -> str:
+    """The notification in plain Latvian: reference, status in words, the note, how to answer
+    (``by_letter``: the registration came by e-mail, so mail intake links an answer to it)."""
     lines = [f"Jaunumi par jūsu pieteikumu {reference} ({KINDS[kind][1]}).", f"Statuss: {STATUSES[status]}."]
     if note:
         lines.append(f"Iestādes piezīme: {note if len(note) <= MAX_NOTE_CHARS else note[:MAX_NOTE_CHARS] + '…'}")
-    if route == "email":
+    if route == "email" and by_letter:
+        lines.append(f"Ja vēlaties ko piebilst, atbildiet uz šo e-pastu: jūsu atbildi pievienosim pieteikumam "
+                     f"{reference}. Statusu var uzzināt arī Palīgam, uzrakstot “statuss {reference}”.")
+    elif route == "email":
         lines.append(f"Uz šo e-pastu neatbildiet. Ja vēlaties ko piebilst, rakstiet Palīgam tīmekļa vietnē vai "
                      f"Telegram un norādiet numuru {reference}; statusu var uzzināt, uzrakstot “statuss {reference}”.")
     else:
@@ -71,7 +76,8 @@ def enqueue(conn: Connection, registration: Row, box: AddressBox, status: str, n
         conn.execute(notifications.insert().values(
             registration_id=registration.id, route=route,
             address=box.seal({route: address}) if address else None,
-            text=message(route, registration.reference, registration.kind, status, note),
+            text=message(route, registration.reference, registration.kind, status, note,
+                         by_letter=registration.channel == MAIL_CHANNEL),
             state="pending", attempts=0, next_attempt_at=now, created_at=now,
         ))
     return len(routes)

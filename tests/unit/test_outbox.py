@@ -98,3 +98,20 @@ def test_a_notification_that_keeps_failing_is_marked_failed(register: Register) 
     (row,) = rows(register)
     assert (row.state, row.attempts, row.address, row.last_error) == ("failed", MAX_ATTEMPTS, None, "HTTP 500")
     assert register.outbox.of_registration(reference)[0]["state"] == "failed"
+
+
+def test_an_e_mail_about_a_letter_invites_an_answer_and_one_about_a_chat_registration_points_to_the_chat(
+    register: Register,
+) -> None:
+    letter, _ = register.create(kind="complaint", kind_predicted="complaint", text="Vēstule par troksni",
+                                channel="e-pasts", sender_id="anna@example.lv", delivery={"email": "anna@example.lv"})
+    chat, _ = register.create(kind="complaint", kind_predicted="complaint", text="Saruna par troksni",
+                              channel="rest", sender_id="janis", delivery={"email": "janis@example.lv"})
+    for reference in (letter.reference, chat.reference):
+        register.change_status(reference, "in_review", "Ilze")
+        register.change_status(reference, "decided", "Ilze", "Pārbaudīsim naktī")
+    with register.engine.connect() as conn:
+        texts = dict(conn.execute(select(registrations.c.reference, notifications.c.text).join(
+            registrations, registrations.c.id == notifications.c.registration_id)).all())
+    assert "atbildiet uz šo e-pastu" in texts[letter.reference]
+    assert "Uz šo e-pastu neatbildiet" in texts[chat.reference]
