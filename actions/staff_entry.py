@@ -19,7 +19,7 @@ from actions.registration import kind_named_in
 from actions.staff import ENTRY_SLOTS, staff_of
 from bot.privacy import mask_personal_codes
 from bot.register import KINDS
-from bot.staff.entry import ENTRY_CHANNELS, Entry, channel_named, enter, is_contact, receipt
+from bot.staff.entry import ENTRY_CHANNELS, Entry, channel_named, enter, entry_key, is_contact, receipt
 from nlu.latvian_text import fold, words
 from nlu.routing import INFORMATION_REQUEST
 
@@ -215,7 +215,10 @@ class ActionStaffEnter(Action):
             dispatcher.utter_message(text=f"Pieteikums nav reģistrēts: {problem}")
             return reset
         try:
-            registration, code = await asyncio.to_thread(enter, register(), member.identity, entry)
+            # The dialogue's last answer identifies the attempt: a retried call stores the entry once.
+            last = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
+            key = entry_key(member.identity, f"{tracker.sender_id}:{last.get('timestamp')}")
+            registration, code = await asyncio.to_thread(enter, register(), member.identity, entry, key)
         except Exception:
             dispatcher.utter_message(response="utter_service_unavailable")
             return reset

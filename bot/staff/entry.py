@@ -7,6 +7,7 @@ first history row names the staff member.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass
@@ -95,6 +96,12 @@ def enter(register: Register, entered_by: str, entry: Entry, submission_key: Opt
     if entry.address and entry.address.strip():
         registration = register.set_place(registration.reference, address=entry.address)
     return registration, code
+
+
+def entry_key(entered_by: str, attempt: str) -> str:
+    """The submission key of one entry attempt (a form fill, a dialogue's last answer): the same
+    attempt sent again stores the registration once."""
+    return hashlib.sha256(f"staff-entry:{entered_by}:{attempt}".encode()).hexdigest()
 
 
 def receipt(registration: Registration, code: str) -> str:

@@ -17,7 +17,7 @@ from bot import settings
 from bot.register import Register
 from bot.staff.auth import token_key
 from bot.staff.directory import StaffDirectory, open_directory
-from bot.staff.entry import Entry, enter, receipt
+from bot.staff.entry import Entry, enter, entry_key, receipt
 from connectors.base import bearer_token
 from connectors.ingress import read_json
 from knowledge_base.catalogue import load_catalogue
@@ -69,6 +69,8 @@ class StaffEntry:
         problem = entry.problem(load_catalogue())
         if problem:
             return web.json_response({"error": problem}, status=400, headers=NO_STORE)
-        registration, code = await asyncio.to_thread(enter, self._register(), member.identity, entry)
+        attempt = _text(body, "submission")  # one per form fill (staff.js): a double submit stores it once
+        key = entry_key(member.identity, attempt) if attempt else None
+        registration, code = await asyncio.to_thread(enter, self._register(), member.identity, entry, key)
         return web.json_response({"reference": registration.reference, "access_code": code,
                                   "receipt": receipt(registration, code)}, headers=NO_STORE)

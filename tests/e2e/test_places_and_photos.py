@@ -202,6 +202,22 @@ def portal(stack: Stack, staff_name: str) -> Iterator[str]:
     process.terminate()
 
 
+def test_a_staff_entry_sent_twice_is_registered_once(stack: Stack, portal: str) -> None:
+    """A double click or a retry of the same form fill stores one registration with one access code."""
+    token = requests.post(portal + "staff/login", json={"login": STAFF_LOGIN, "password": STAFF_PASSWORD},
+                          timeout=30).json()["token"]
+    entry = {"channel": "post", "kind": "suggestion", "text": "Vēstulē ierosina pie bibliotēkas ierīkot velonovietni",
+             "consent": False, "submission": "form-fill-1"}
+    auth = {"Authorization": f"Bearer {token}"}
+    first = requests.post(portal + "staff/registrations", json=entry, headers=auth, timeout=30).json()
+    again = requests.post(portal + "staff/registrations", json=entry, headers=auth, timeout=30).json()
+    assert (again["reference"], again["access_code"]) == (first["reference"], first["access_code"])
+    other = requests.post(portal + "staff/registrations", json={**entry, "submission": "form-fill-2"}, headers=auth,
+                          timeout=30).json()
+    assert other["reference"] != first["reference"], "another form fill is another registration"
+    assert stack.register.find(first["reference"]).channel == "post"
+
+
 @pytest.fixture()
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(bypass_csp=True, viewport={"width": 1024, "height": 900})  # axe is injected

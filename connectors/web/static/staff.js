@@ -126,6 +126,9 @@
   var KINDS = { complaint: "sūdzība", suggestion: "ierosinājums", service_request: "pakalpojuma pieprasījums" };
   var chosenByHand = { kind: false, service: false };
   var suggested = null;
+  // One key per form fill: sending the same entry twice (a double click, a retry) stores it once.
+  function newAttempt() { return Date.now().toString(36) + Math.random().toString(36).slice(2); }
+  var attempt = newAttempt();
   var classifyTimer = null;
   var servicesLoaded = false;
 
@@ -178,12 +181,14 @@
       channel: $("entry-channel").value, kind: $("entry-kind").value, kind_suggested: suggested,
       service: $("entry-service").value || null, text: $("entry-text").value,
       consent: $("entry-consent").checked, contact: $("entry-contact").value, address: $("entry-address").value,
+      submission: attempt,
     }).then(function (response) {
       return response.json().then(function (body) { return { status: response.status, body: body }; });
     }).then(function (result) {
       if (result.status === 401) { logout("Sesija beigusies. Lūdzu, piesakieties vēlreiz."); return; }
       if (result.status !== 200) { entryResult(result.body.error || "Neizdevās reģistrēt.", true); return; }
       $("entry-form").reset();
+      attempt = newAttempt();
       chosenByHand = { kind: false, service: false };
       suggested = null;
       $("entry-kind-hint").textContent = "";
