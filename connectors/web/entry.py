@@ -1,24 +1,22 @@
-"""The staff page's "Jauns pieteikum" form on the portal.
+"""The staff page's "Jauns pieteikums" form on the portal.
 
 ``GET /staff/services`` lists the catalogue for the form's service select (public data).
 ``POST /staff/registrations`` with ``Authorization: Bearer <staff token>`` and a JSON body
-``{"channel", "kind", "kind_suggested", "service", "text", "consent", "contact", "address"}``
+``{"channel", "kind", "kind_suggested", "service", "text", "consent", "contact", "address",
+"submission"}`` (one ``submission`` per form fill: the same fill sent again is stored once)
 stores the registration (``bot.staff.entry.enter``) and answers
 ``{"reference", "access_code", "receipt"}``; a problem is a 400 with a Latvian ``error``.
 """
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable, Optional
+from typing import Awaitable, Callable, Optional
 
 from aiohttp import web
 
-from bot import settings
 from bot.register import Register
-from bot.staff.auth import token_key
-from bot.staff.directory import StaffDirectory, open_directory
+from bot.staff.directory import StaffMember
 from bot.staff.entry import Entry, enter, entry_key, receipt
-from connectors.base import bearer_token
 from connectors.ingress import read_json
 from knowledge_base.catalogue import load_catalogue
 
@@ -33,11 +31,11 @@ def _text(body: dict, name: str) -> Optional[str]:
 class StaffEntry:
     """The portal routes of the staff entry form."""
 
-    def __init__(self, register: Callable[[], Register], directory: Optional[StaffDirectory] = None,
-                 key: Optional[str] = None) -> None:
+    def __init__(self, register: Callable[[], Register],
+                 member: Callable[[web.Request], Awaitable[Optional[StaffMember]]]) -> None:
+        """``member``: the staff member behind a request's token (the portal's ``StaffLogin.member``)."""
         self._register = register
-        self._directory = directory
-        self._key = key
+        self._member = member
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get("/staff/services", self.services), web.post("/staff/registrations", self.create)]
@@ -46,13 +44,6 @@ class StaffEntry:
         catalogue = load_catalogue()
         return web.json_response({"services": [{"id": s.id, "name": s.name} for s in catalogue.services]},
                                  headers={"X-Content-Type-Options": "nosniff"})
-
-    async def _member(self, request: web.Request) -> Optional[Any]:
-        if self._directory is None:
-            self._directory = open_directory()
-        key = self._key or token_key(settings.load())
-        login = await asyncio.to_thread(self._directory.login_of_token, key, bearer_token(request))
-        return await asyncio.to_thread(self._directory.by_login, login) if login else None
 
     async def create(self, request: web.Request) -> web.Response:
         member = await self._member(request)

@@ -21,7 +21,7 @@ from bot.register import Register, open_configured_register
 from bot.register.media import MediaStore, open_configured_media
 from bot.settings import MAX_BODY_BYTES
 from bot.staff.auth import issue_token, token_key, verified_claims
-from bot.staff.directory import StaffDirectory, open_directory
+from bot.staff.directory import StaffDirectory, StaffMember, open_directory
 from connectors.base import bearer_token
 from connectors.ingress import MAX_SENDER_CHARS, client_address, namespaced, read_json
 from connectors.web.entry import StaffEntry
@@ -134,6 +134,11 @@ class StaffLogin:
         token = issue_token(self.key, login, generation=generation or 0)
         return web.json_response({"token": token, "name": member.name}, headers={"Cache-Control": "no-store"})
 
+    async def member(self, request: web.Request) -> Optional[StaffMember]:
+        """The staff member behind the request's token (genuine, unexpired, not logged out), or None."""
+        login = await asyncio.to_thread(self.directory.login_of_token, self.key, bearer_token(request))
+        return await asyncio.to_thread(self.directory.by_login, login) if login else None
+
     async def logout(self, request: web.Request) -> web.Response:
         """Revoke the presented token server-side: the staff chat refuses it from now on."""
         token = bearer_token(request)  # the one reader of bearer tokens (it needs only ``headers``)
@@ -208,7 +213,7 @@ def create_app(rasa_port: int, staff: Optional[StaffLogin] = None) -> web.Applic
     app.router.add_get("/widget/news", widget_news)
     app.router.add_get("/widget/{name:[A-Za-z0-9._-]+}", widget_asset)
     app.add_routes(Open311(portal_register, media=portal_media).routes())
-    app.add_routes(StaffEntry(portal_register).routes())
+    app.add_routes(StaffEntry(portal_register, staff.member).routes())
     app.add_routes(PortalMedia(portal_media).routes())
     return app
 
