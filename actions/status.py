@@ -73,8 +73,8 @@ class ActionCheckStatus(Action):
             return False
         if not any(notice["state"] == "sent" for notice in store.outbox.of_registration(registration.reference)):
             return False
-        key = keyed_hash(store.sender_hash(channel, sender).encode(), f"{registration.reference}:{text}")
-        return store.add_applicant_message(registration.reference, text, channel, source_key=key)
+        key = keyed_hash(registration.sender_hash.encode(), text)  # the owner's: the same text is kept once
+        return store.add_applicant_message(registration.reference, text, channel, sender, source_key=key)
 
     @staticmethod
     def _answer(text: str, reference: Optional[str], channel: str, sender: str) -> str:

@@ -362,8 +362,9 @@ class Register:
     def add_applicant_message(self, reference: str, text: str, channel: str, sender: Optional[str] = None,
                               subject: Optional[str] = None, source_key: Optional[str] = None) -> bool:
         """What the applicant adds later (a reply, a message naming the reference), kept with the
-        registration without changing its status; False when this source was added before."""
-        values = dict(channel=channel, sender=sender, subject=mask_personal_codes(subject)[:300] if subject else None,
+        registration without changing its status; False when this source was added before. The
+        sender (an e-mail address) is kept only as the keyed hash registrations keep."""
+        values = dict(channel=channel, sender_hash=self.sender_hash(channel, sender) if sender else None, subject=mask_personal_codes(subject)[:300] if subject else None,
                       text=mask_personal_codes(text.strip())[:MAX_TEXT_LENGTH] or "(tukša ziņa)",
                       source_key=source_key, received_at=datetime.now(timezone.utc))
         with self.engine.begin() as conn:

@@ -84,7 +84,7 @@ def erase_registration(register: Register, reference: str, by: str, now: Optiona
             text=ERASED, contact=None, delivery_address=None, client_hash=None, subject=None, latitude=None,
             longitude=None, address=None, address_id=None, media_url=None, updated_at=now))
         conn.execute(update(applicant_messages).where(applicant_messages.c.registration_id == row.id).values(
-            text=ERASED, subject=None, sender=None))
+            text=ERASED, subject=None, sender_hash=None))
         files = folders.files(_unshared(conn, attachments, row.id), _unshared(conn, media, row.id)) if folders else []
         conn.execute(delete(attachments).where(attachments.c.registration_id == row.id))
         conn.execute(delete(media).where(media.c.registration_id == row.id))

@@ -118,7 +118,7 @@ applicant_messages = Table(
     Column("id", Integer, primary_key=True),
     Column("registration_id", ForeignKey("registrations.id"), nullable=False, index=True),
     Column("channel", String(32), nullable=False),
-    Column("sender", String(200)),
+    Column("sender_hash", String(64)),  # keyed hash of channel and sender, like the registration's
     Column("subject", String(300)),
     Column("text", Text, nullable=False),
     Column("source_key", String(64), unique=True),  # the letter's key: a letter read twice is added once

@@ -22,7 +22,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("registration_id", sa.Integer, sa.ForeignKey("registrations.id"), nullable=False, index=True),
         sa.Column("channel", sa.String(32), nullable=False),
-        sa.Column("sender", sa.String(200)),
+        sa.Column("sender_hash", sa.String(64)),
         sa.Column("subject", sa.String(300)),
         sa.Column("text", sa.Text, nullable=False),
         sa.Column("source_key", sa.String(64), unique=True),
