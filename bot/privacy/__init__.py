@@ -58,14 +58,20 @@ def normalise_access_code(code: str) -> str:
     return re.sub(r"[\s-]", "", code).upper()
 
 
-def _b64(data: bytes) -> str:
+def b64_text(data: bytes) -> str:
+    """URL-safe base64 without padding (tokens, signatures)."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64_bytes(text: str) -> bytes:
+    """The inverse of ``b64_text`` (``ValueError`` for text that is not base64)."""
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def signature(secret: bytes, message: str, expires_at: int) -> str:
     """A signature of ``message`` valid until ``expires_at`` (Unix seconds): the one signing helper
     (signed media URLs and photo tokens)."""
-    return _b64(keyed_digest(secret, f"{expires_at}:{message}")[:18])
+    return b64_text(keyed_digest(secret, f"{expires_at}:{message}")[:18])
 
 
 def signature_valid(secret: bytes, message: str, expires_at: int, given: str, now: Optional[float] = None) -> bool:

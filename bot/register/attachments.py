@@ -6,8 +6,6 @@ A file over the size cap is not kept; its row says so, so staff see that it exis
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.privacy import mask_personal_codes
+from bot.register.files import write_once
 from bot.register.schema import attachments, insert_if_absent, registrations
 
 
@@ -38,13 +37,7 @@ def file_path(folder: Path, sha256: str) -> Path:
 
 def _write_once(folder: Path, data: bytes) -> str:
     digest = hashlib.sha256(data).hexdigest()
-    target = file_path(folder, digest)
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as out:
-            out.write(data)
-        os.chmod(out.name, 0o600)
-        os.replace(out.name, target)
+    write_once(file_path(folder, digest), data)
     return digest
 
 

@@ -13,11 +13,9 @@ are shown to staff through signed, expiring portal URLs. Both use
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import json
-import os
 import re
 import time
 import warnings
@@ -27,7 +25,8 @@ from typing import Any, Optional
 from urllib.parse import parse_qs, urlsplit
 
 from bot import settings
-from bot.privacy import signature, signature_valid
+from bot.privacy import b64_bytes, b64_text, signature, signature_valid
+from bot.register.files import write_once
 
 CONTENT_TYPE = "image/jpeg"
 MAX_SIDE = 2560  # longer photos are scaled down to this many pixels on their longer side
@@ -120,12 +119,11 @@ def exif_position(image: Any) -> Optional[tuple[float, float]]:
     return round(latitude, 6), round(longitude, 6)
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def photo_path(folder: Path, sha256: str) -> Path:
+    """Where a stored photo lives under the media folder (``ValueError`` for a name that is not a SHA-256)."""
+    if not _SHA256.match(sha256):
+        raise ValueError("not a sha256")
+    return folder / sha256[:2] / f"{sha256}.jpg"
 
 
 class MediaStore:
@@ -137,9 +135,7 @@ class MediaStore:
         self._key = settings.derive(secret, "media").encode()
 
     def path(self, sha256: str) -> Path:
-        if not _SHA256.match(sha256):
-            raise ValueError("not a sha256")
-        return self.directory / sha256[:2] / f"{sha256}.jpg"
+        return photo_path(self.directory, sha256)
 
     def check_size(self, size: Optional[int]) -> None:
         """Refuse a file announced larger than the cap before downloading it."""
@@ -177,18 +173,13 @@ class MediaStore:
         image.save(out, format="JPEG", quality=85, optimize=True)  # no exif=, icc_profile=: no metadata
         cleaned = out.getvalue()
         sha256 = hashlib.sha256(cleaned).hexdigest()
-        target = self.path(sha256)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_suffix(f".{os.getpid()}.tmp")
-            temporary.write_bytes(cleaned)
-            os.replace(temporary, target)
+        write_once(self.path(sha256), cleaned)
         latitude, longitude = position or (None, None)
         return StoredMedia(sha256, CONTENT_TYPE, image.width, image.height, len(cleaned), source, latitude, longitude)
 
     def token(self, media: StoredMedia, owner: str, now: Optional[float] = None) -> str:
         """A token that lets the conversation of ``owner`` (its sender id) attach this photo."""
-        body = _b64(json.dumps({**asdict(media), "for": owner}, separators=(",", ":")).encode())
+        body = b64_text(json.dumps({**asdict(media), "for": owner}, separators=(",", ":")).encode())
         expires = int((time.time() if now is None else now) + TOKEN_SECONDS)
         return f"{body}.{expires}.{signature(self._key, 'photo:' + body, expires)}"
 
@@ -198,7 +189,7 @@ class MediaStore:
             body, expires, given = str(token).split(".")
             if not signature_valid(self._key, "photo:" + body, int(expires), given):
                 return None
-            fields = json.loads(_unb64(body))
+            fields = json.loads(b64_bytes(body))
             if fields.pop("for", None) != owner:
                 return None
             media = StoredMedia(**fields)

@@ -32,6 +32,7 @@ from sqlalchemy.engine import Engine
 
 from bot.register import Register, open_configured_register
 from bot.register.attachments import file_path
+from bot.register.media import photo_path
 from bot.register.schema import applicant_messages, attachments, media, notifications, registrations, status_history
 
 ERASED = "[dzēsts]"
@@ -48,7 +49,7 @@ class Folders:
 
     def files(self, attachment_shas: set[str], photo_shas: set[str]) -> list[Path]:
         return ([file_path(self.attachments, sha) for sha in attachment_shas]
-                + [self.media / sha[:2] / f"{sha}.jpg" for sha in photo_shas])
+                + [photo_path(self.media, sha) for sha in photo_shas])
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ moves the generation on, so the token is refused from then on, whatever its expi
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -15,7 +14,7 @@ import time
 from typing import Optional
 
 from bot import settings
-from bot.privacy import keyed_digest
+from bot.privacy import b64_bytes, b64_text, keyed_digest
 
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 TOKEN_SECONDS = 30 * 60
@@ -37,19 +36,15 @@ def password_matches(stored: str, password: str) -> bool:
     return hmac.compare_digest(computed.hex(), digest)
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def _signature(key: str, body: str) -> str:
-    return _b64(keyed_digest(key.encode(), body))
+    return b64_text(keyed_digest(key.encode(), body))
 
 
 def issue_token(key: str, login: str, seconds: int = TOKEN_SECONDS, now: Optional[float] = None,
                 generation: int = 0) -> str:
     """A signed token naming the login and its token generation, valid for ``seconds``."""
     claims = {"login": login, "gen": generation, "exp": int((now or time.time()) + seconds)}
-    body = _b64(json.dumps(claims).encode())
+    body = b64_text(json.dumps(claims).encode())
     return f"{body}.{_signature(key, body)}"
 
 
@@ -65,7 +60,7 @@ def verified_claims(key: str, token: str, now: Optional[float] = None) -> Option
         body, signature = token.split(".")
         if not hmac.compare_digest(_signature(key, body), signature):
             return None
-        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        claims = json.loads(b64_bytes(body))
     except (ValueError, TypeError):
         return None
     if not isinstance(claims, dict) or not isinstance(claims.get("login"), str):
