@@ -5,6 +5,7 @@ tests may set variables for the processes they start.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
@@ -98,7 +99,16 @@ class Mail:
     crash_at: Optional[str] = None  # tests only: "fetched" or "registered" kills the worker there
 
 
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address is this machine's own ("localhost", 127.0.0.0/8, ::1,
+    IPv4-mapped loopback): what may go unencrypted, or unauthenticated, because it never leaves."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        ip = ipaddress.ip_address(host.strip())
+    except ValueError:
+        return False
+    return (getattr(ip, "ipv4_mapped", None) or ip).is_loopback
 
 
 def imap_problem(url: str) -> Optional[str]:
@@ -108,8 +118,7 @@ def imap_problem(url: str) -> Optional[str]:
         return "IMAP_URL must be imaps://user:password@host:993/INBOX"
     if not parts.username:
         return "IMAP_URL names no user (imaps://user:password@host:993/INBOX)"
-    loopback = parts.hostname in LOOPBACK_HOSTS or parts.hostname.startswith("127.")
-    if parts.scheme == "imap" and not loopback:
+    if parts.scheme == "imap" and not is_loopback(parts.hostname):
         return (f"IMAP_URL uses plain imap:// to {parts.hostname}: the password and the letters would cross the "
                 "network unencrypted; use imaps:// (port 993), plain imap:// is only for a loopback host")
     return None

@@ -68,16 +68,6 @@ def client_address(peer: Optional[str], forwarded_for: Optional[str], trusted_pr
     return address
 
 
-def is_loopback(address: str) -> bool:
-    """Whether the address is this host's own (127.0.0.0/8, ::1, or IPv4-mapped loopback)."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    mapped = getattr(ip, "ipv4_mapped", None)
-    return (mapped or ip).is_loopback
-
-
 def clean_text(text: Optional[str]) -> str:
     """The text as the bot may see it: NFC, no control or invisible characters, capped, masked."""
     text = unicodedata.normalize("NFC", text or "")

@@ -21,8 +21,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import settings
+from bot.settings import is_loopback
 from connectors.base import OnNewMessage, PaligsInput, bearer_token, error, json_body, unauthorised
-from connectors.ingress import CLIENT_ADDRESS, body_problem, client_address, is_loopback, namespaced
+from connectors.ingress import CLIENT_ADDRESS, body_problem, client_address, namespaced
 
 logger = logging.getLogger(__name__)
 LOOPBACK_ONLY = ("REST_TOKEN is not set, so the REST channel answers only clients on this host; "

@@ -8,7 +8,6 @@ a citizen's reply to the registration (mail intake, ``bot.mail``).
 """
 from __future__ import annotations
 
-import ipaddress
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 from bot.notifier.delivery import DeliveryError
 from bot.register.outbox import Delivery
-from bot.settings import Settings
+from bot.settings import Settings, is_loopback
 
 TIMEOUT_SECONDS = 20
 NO_STARTTLS = "the SMTP server does not offer STARTTLS; refusing to send in clear text (use smtps:// or enable STARTTLS)"
@@ -27,12 +26,7 @@ NO_STARTTLS = "the SMTP server does not offer STARTTLS; refusing to send in clea
 
 def plain_text_allowed(host: str) -> bool:
     """Only a loopback host may take mail without TLS (nothing leaves the machine)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(host)
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,10 @@ from bot.privacy import PERSONAL_CODE_MASK, mask_personal_codes
 from bot.register import Register, TooManyRegistrations
 from bot.register.retention import ERASED, Conversations, erase, purge
 from bot.register.schema import registrations
+from bot.settings import is_loopback
 from bot.staff.auth import verify_token
 from bot.staff.directory import StaffDirectory
-from connectors.ingress import CLIENT, Door, client_address, is_loopback
+from connectors.ingress import CLIENT, Door, client_address
 from connectors.rest import LOOPBACK_ONLY
 from tests.conftest import ROOT
 
